@@ -38,20 +38,11 @@ public static class PredictionTable
     public static void Write(string path, IEnumerable<PredictionRow> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        AtomicFile.Write(path, stream =>
+        CsvFile.Write(path, Header, rows.Select(row => new[]
         {
-            using var csv = CsvWriter.Create(stream, new CsvWriterOptions { NewLine = "\n", FormatProvider = CultureInfo.InvariantCulture }, true);
-            csv.WriteHeader(Header);
-            foreach (var row in rows)
-            {
-                csv.WriteRecord(
-                [
-                    row.Method, row.Split, Invariant(row.Seed), row.Group, row.QuestionId, Invariant(row.OptionIndex),
-                    row.Ordinal is { } ordinal ? Invariant(ordinal) : "", Invariant(row.Predicted), Invariant(row.Observed),
-                ]);
-            }
-            csv.Flush();
-        });
+            row.Method, row.Split, CsvFile.Integer(row.Seed), row.Group, row.QuestionId, CsvFile.Integer(row.OptionIndex),
+            row.Ordinal is { } ordinal ? CsvFile.Exact(ordinal) : "", CsvFile.Exact(row.Predicted), CsvFile.Exact(row.Observed),
+        }));
     }
 
     /// <summary>Reads a predictions file; a malformed row is an error naming the file, line and column.</summary>
@@ -93,10 +84,6 @@ public static class PredictionTable
         try { return csv.Read(); }
         catch (CsvFormatException error) { throw new FormatException($"{path}:{csv.LineNumber}: {error.Message}", error); }
     }
-
-    private static string Invariant(double value) => value.ToString("R", CultureInfo.InvariantCulture);
-
-    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Expands one question's prediction into rows.</summary>
     public static IEnumerable<PredictionRow> Rows(string method, string split, int seed, string group, string questionId,

@@ -1,3 +1,4 @@
+using Gpo.Data;
 using Gpo.Evaluation;
 
 namespace Gpo.Training;
@@ -74,7 +75,7 @@ public sealed class MetaTaskSampler
         var targetMax = Math.Min(_bounds.TargetMax, _groups.Max(g => g.Questions.Count) - contextCount);
         var targetCount = random.Next(Math.Min(_bounds.TargetMin, targetMax), targetMax + 1);
         var tasks = new List<GroupTask>(_groups.Count);
-        int[]? sharedOrder = _shared ? Permutation(_groups[0].Questions.Count, random) : null;
+        var sharedOrder = _shared ? Permutation(_groups[0].Questions.Count, random) : null;
         foreach (var (group, questions) in _groups)
         {
             var order = sharedOrder ?? Permutation(questions.Count, random);
@@ -87,15 +88,5 @@ public sealed class MetaTaskSampler
         return tasks;
     }
 
-    /// <summary>A uniformly random permutation of 0..n−1 (Fisher–Yates).</summary>
-    internal static int[] Permutation(int n, Random random)
-    {
-        var order = Enumerable.Range(0, n).ToArray();
-        for (var i = n - 1; i > 0; i--)
-        {
-            var j = random.Next(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        return order;
-    }
+    private static List<int> Permutation(int n, Random random) => SeededRandom.Shuffled(Enumerable.Range(0, n), random);
 }
