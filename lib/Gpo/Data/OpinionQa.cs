@@ -90,7 +90,7 @@ public static class OpinionQa
         {
             foreach (var d in documents) d.Document.Dispose();
         }
-        ReportEmptyAsMissing(builder);
+        ReportEmptyAsMissing(builder, groups);
         return builder.Build(DatasetProvenance.FromFiles(CountsFormat, folder, countFiles.Select(f => f.Path).Append(infoPath)), groups);
     }
 
@@ -116,9 +116,9 @@ public static class OpinionQa
         return -1;
     }
 
-    private static void ReportEmptyAsMissing(PreferenceDatasetBuilder builder)
+    private static void ReportEmptyAsMissing(PreferenceDatasetBuilder builder, IReadOnlyList<string>? keptGroups)
     {
-        foreach (var byGroup in builder.EmptyVectors.GroupBy(e => e.Group))
+        foreach (var byGroup in builder.EmptyVectors.Where(e => keptGroups is null || keptGroups.Contains(e.Group)).GroupBy(e => e.Group))
             builder.Issues.Add(byGroup.First().Where.Issue(
                 $"group '{byGroup.Key}' has no non-refusal answers on {byGroup.Count()} question(s) ({string.Join(", ", byGroup.Select(e => e.QuestionId).Take(5))}{(byGroup.Count() > 5 ? ", ..." : "")}); the group lacks them"));
     }
@@ -176,7 +176,7 @@ public static class OpinionQa
         }
         if (repaired > 0) builder.Issues.Add(new DataIssue(display, null, "options", $"{repaired} question(s) had options broken on commas; joined to info.csv by text and option count, info.csv option texts used"));
         if (unjoined > 0) builder.Issues.Add(new DataIssue(display, null, "question", $"{unjoined} question(s) not found in info.csv: kept with the file's options, a hashed id and no ordinals (W1 alignment undefined for them)"));
-        return builder.Build(DatasetProvenance.FromFiles(ModularPluralismFormat, root, infoFiles.Append(path)), groups);
+        return builder.Build(DatasetProvenance.FromFiles(ModularPluralismFormat, null, infoFiles.Append(path)), groups);
     }
 
     private enum JoinKind { Exact, Repaired, None }
@@ -259,7 +259,7 @@ public static class OpinionQa
             if (shares.Length != question.OptionCount) throw row.At("D_H").Error($"{shares.Length} shares for {question.OptionCount} options of {key}");
             builder.AddDistribution(naming[(row["attribute"], row["group"])], question.Id, shares, row.At("D_H"));
         }
-        return builder.Build(DatasetProvenance.FromFiles(DistributionCsvFormat, root, (infoFiles ?? []).Append(path)), groups);
+        return builder.Build(DatasetProvenance.FromFiles(DistributionCsvFormat, null, (infoFiles ?? []).Append(path)), groups);
     }
 
     // ---------------------------------------------------------------- per-respondent responses.csv
@@ -317,7 +317,7 @@ public static class OpinionQa
             foreach (var key in questionColumns)
                 if (byQuestion.TryGetValue(key, out var perOption))
                     builder.AddDistribution(naming[(attribute, group)], key, perOption, new SourceRef(display, null, $"{key} × {attribute}={group}"), isCounts: true);
-        ReportEmptyAsMissing(builder);
+        ReportEmptyAsMissing(builder, groups);
         return builder.Build(DatasetProvenance.FromFiles(ResponsesFormat, root, [responsesPath, infoPath]), groups);
     }
 }

@@ -45,6 +45,7 @@ public sealed class PreferenceDatasetBuilder
     private readonly Dictionary<(int, int), double[]> _distributions = [];
     private readonly Dictionary<string, (int Count, double MaxDeviation)> _renormalisedByFile = new(StringComparer.Ordinal);
     private readonly List<(string Group, string QuestionId, SourceRef Where)> _emptyVectors = [];
+    private readonly HashSet<(string Id, string MatchKey)> _reportedVariants = [];
 
     public PreferenceDatasetBuilder(string name) => _name = name;
 
@@ -72,7 +73,8 @@ public sealed class PreferenceDatasetBuilder
         if (_questionIndex.TryGetValue(question.Id, out int existing))
         {
             var first = _questions[existing];
-            if (QuestionIdentity.MatchKey(first.Text, first.Options) != QuestionIdentity.MatchKey(question.Text, question.Options))
+            var key = QuestionIdentity.MatchKey(question.Text, question.Options);
+            if (QuestionIdentity.MatchKey(first.Text, first.Options) != key && _reportedVariants.Add((question.Id, key)))
                 Issues.Add(where.Issue($"question {question.Id} appears again with different text or options (\"{Shorten(question.Text)}\"); the first version (\"{Shorten(first.Text)}\") is kept"));
             return first;
         }
@@ -176,11 +178,15 @@ public sealed class PreferenceDatasetBuilder
                 Issues.Add(new DataIssue(provenance.SourceFiles.FirstOrDefault() ?? _name, null, null, $"selected group '{missing}' has no data"));
         var newGroupIndex = groups.Select((g, i) => (g, i)).ToDictionary(t => _groupIndex[t.g], t => t.i);
         var usedQuestions = _distributions.Keys.Where(k => newGroupIndex.ContainsKey(k.Item1)).Select(k => k.Item2).ToHashSet();
-        var keptQuestions = Enumerable.Range(0, _questions.Count).Where(usedQuestions.Contains).ToList();
+        var singleOption = Enumerable.Range(0, _questions.Count).Where(q => usedQuestions.Contains(q) && _questions[q].OptionCount < 2).ToList();
+        if (singleOption.Count > 0)
+            Issues.Add(new DataIssue(provenance.SourceFiles.LastOrDefault() ?? _name, null, null,
+                $"{singleOption.Count} question(s) with a single option dropped (nothing to predict): {string.Join(", ", singleOption.Take(5).Select(q => _questions[q].Id))}{(singleOption.Count > 5 ? ", ..." : "")}"));
+        var keptQuestions = Enumerable.Range(0, _questions.Count).Where(q => usedQuestions.Contains(q) && _questions[q].OptionCount >= 2).ToList();
         var newQuestionIndex = keptQuestions.Select((q, i) => (q, i)).ToDictionary(t => t.q, t => t.i);
         var distributions = new Dictionary<(int, int), double[]>();
         foreach (var ((g, q), p) in _distributions)
-            if (newGroupIndex.TryGetValue(g, out int ng)) distributions[(ng, newQuestionIndex[q])] = p;
+            if (newGroupIndex.TryGetValue(g, out int ng) && newQuestionIndex.TryGetValue(q, out int nq)) distributions[(ng, nq)] = p;
         return new PreferenceDataset(_name, groups, keptQuestions.Select(q => _questions[q]).ToArray(), distributions, Issues, provenance, features);
     }
 
