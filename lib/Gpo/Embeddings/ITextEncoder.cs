@@ -2,7 +2,7 @@ namespace Gpo.Embeddings;
 
 /// <summary>
 /// Turns texts into fixed-width vectors: the built-in BERT encoder (<see cref="BertEncoder"/>) or an
-/// OpenAI-compatible embeddings server (<c>OpenAiEmbeddingClient</c>).
+/// OpenAI-compatible embeddings server (<see cref="OpenAiEmbeddingClient"/>).
 /// </summary>
 public interface ITextEncoder
 {
