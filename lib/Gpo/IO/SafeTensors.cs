@@ -136,16 +136,7 @@ public sealed class SafeTensorsFile : IDisposable
     /// <summary>Reads tensor <paramref name="name"/> (F32, F16, BF16 or F64) converted to float32, row-major.</summary>
     public float[] ReadFloats(string name)
     {
-        var info = this[name];
-        var bytes = new byte[info.End - info.Begin];
-        int read = 0;
-        while (read < bytes.Length)
-        {
-            int got = RandomAccess.Read(handle, bytes.AsSpan(read), dataStart + info.Begin + read);
-            if (got <= 0) throw new InvalidDataException($"{Path}: tensor '{name}': file ended while reading its data");
-            read += got;
-        }
-        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors: big-endian hosts are not supported");
+        var (info, bytes) = ReadBytes(name);
         var values = new float[info.ElementCount];
         switch (info.DType)
         {
@@ -164,9 +155,32 @@ public sealed class SafeTensorsFile : IDisposable
                 for (int i = 0; i < values.Length; i++) values[i] = (float)doubles[i];
                 break;
             default:
-                throw new InvalidDataException($"{Path}: tensor '{name}' has dtype {info.DType}; only F32, F16, BF16 and F64 read as floats");
+                throw new InvalidDataException($"{Path}: tensor '{name}' has dtype {info.DType}; only F32, F16, BF16 and F64 read as numbers");
         }
         return values;
+    }
+
+    /// <summary>Reads tensor <paramref name="name"/> as float64 (F64 exactly; F32/F16/BF16 widened).</summary>
+    public double[] ReadDoubles(string name)
+    {
+        if (this[name].DType != "F64") return Array.ConvertAll(ReadFloats(name), value => (double)value);
+        var (_, bytes) = ReadBytes(name);
+        return MemoryMarshal.Cast<byte, double>(bytes).ToArray();
+    }
+
+    private (SafeTensorInfo Info, byte[] Bytes) ReadBytes(string name)
+    {
+        var info = this[name];
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors: big-endian hosts are not supported");
+        var bytes = new byte[info.End - info.Begin];
+        int read = 0;
+        while (read < bytes.Length)
+        {
+            int got = RandomAccess.Read(handle, bytes.AsSpan(read), dataStart + info.Begin + read);
+            if (got <= 0) throw new InvalidDataException($"{Path}: tensor '{name}': file ended while reading its data");
+            read += got;
+        }
+        return (info, bytes);
     }
 
     public void Dispose() => handle.Dispose();

@@ -1,0 +1,209 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace Gpo.Engine;
+
+/// <summary>
+/// The CPU implementation of <see cref="IComputeBackend{T}"/>: float32 matrix products go to the blocked
+/// <see cref="Gemm"/>; float64 (gradient checks only) uses a plain loop. Row kernels are shared
+/// (<see cref="RowKernels"/>). Work is split over up to two cores: large products inside
+/// <see cref="Gemm"/>, row kernels by row ranges, attention by (group, head) pairs.
+/// </summary>
+public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Rows below which a row kernel stays on the calling thread.</summary>
+    private const int MinRowsPerPart = 256;
+
+    private T[] partialGamma = [];
+    private T[] partialBeta = [];
+
+    public string Name => $"cpu {(typeof(T) == typeof(float) ? "float32" : typeof(T).Name)}, {Parts} threads, {GpoInfo.SimdDescription}";
+
+    private static int Parts => Math.Min(2, Environment.ProcessorCount);
+
+    public void LinearForward(ReadOnlyMemory<T> x, ReadOnlyMemory<T> weight, ReadOnlyMemory<T> bias, Memory<T> y, int rows, int inFeatures, int outFeatures, bool relu)
+    {
+        Multiply(x.Span, inFeatures, false, weight.Span, inFeatures, true, y.Span, outFeatures, rows, outFeatures, inFeatures, accumulate: false, parallel: true);
+        ForRows(rows, (start, end) => RowKernels.AddBias(y.Span.Slice(start * outFeatures, (end - start) * outFeatures), bias.Span, end - start, outFeatures, relu));
+    }
+
+    public void LinearBackward(ReadOnlyMemory<T> x, ReadOnlyMemory<T> weight, ReadOnlyMemory<T> δy, Memory<T> δx, Memory<T> δweight, Memory<T> δbias,
+        int rows, int inFeatures, int outFeatures, bool accumulateInput)
+    {
+        // δW[out, in] += δy[rows, out]ᵀ · x[rows, in]
+        Multiply(δy.Span, outFeatures, true, x.Span, inFeatures, false, δweight.Span, inFeatures, outFeatures, inFeatures, rows, accumulate: true, parallel: true);
+        RowKernels.SumRows(δy.Span, δbias.Span, rows, outFeatures);
+        // δx[rows, in] (+)= δy[rows, out] · W[out, in]
+        if (!δx.IsEmpty)
+            Multiply(δy.Span, outFeatures, false, weight.Span, inFeatures, false, δx.Span, inFeatures, rows, inFeatures, outFeatures, accumulateInput, parallel: true);
+    }
+
+    public void ReluBackward(ReadOnlyMemory<T> y, Memory<T> δ) =>
+        ForRows(δ.Length, (start, end) => RowKernels.ReluBackward(y.Span[start..end], δ.Span[start..end]), MinRowsPerPart * 128);
+
+    public void Add(ReadOnlyMemory<T> a, ReadOnlyMemory<T> b, Memory<T> sum) =>
+        ForRows(sum.Length, (start, end) => System.Numerics.Tensors.TensorPrimitives.Add(a.Span[start..end], b.Span[start..end], sum.Span[start..end]), MinRowsPerPart * 128);
+
+    public void LayerNormForward(ReadOnlyMemory<T> x, ReadOnlyMemory<T> gamma, ReadOnlyMemory<T> beta, Memory<T> y, Memory<T> normalized, Memory<T> inverseStd,
+        int rows, int width, T eps) =>
+        ForRows(rows, (start, end) => RowKernels.LayerNorm(x.Span.Slice(start * width, (end - start) * width), gamma.Span, beta.Span,
+            y.Span.Slice(start * width, (end - start) * width), end - start, width, eps,
+            normalized.Span.Slice(start * width, (end - start) * width), inverseStd.Span[start..end]));
+
+    public void LayerNormBackward(ReadOnlyMemory<T> normalized, ReadOnlyMemory<T> inverseStd, ReadOnlyMemory<T> gamma, ReadOnlyMemory<T> δy,
+        Memory<T> δx, Memory<T> δgamma, Memory<T> δbeta, int rows, int width)
+    {
+        if (rows < 2 * MinRowsPerPart || Parts < 2)
+        {
+            RowKernels.LayerNormBackward(normalized.Span, inverseStd.Span, gamma.Span, δy.Span, δx.Span, δgamma.Span, δbeta.Span, rows, width);
+            return;
+        }
+        // The second half accumulates its parameter gradients privately, then adds them in.
+        if (partialGamma.Length < width) { partialGamma = new T[width]; partialBeta = new T[width]; }
+        var gammaPart = partialGamma.AsMemory(0, width);
+        var betaPart = partialBeta.AsMemory(0, width);
+        gammaPart.Span.Clear();
+        betaPart.Span.Clear();
+        int half = rows / 2;
+        Parallel.For(0, 2, part =>
+        {
+            int start = part == 0 ? 0 : half, end = part == 0 ? half : rows;
+            var slice = (start * width, (end - start) * width);
+            RowKernels.LayerNormBackward(normalized.Span.Slice(slice.Item1, slice.Item2), inverseStd.Span[start..end], gamma.Span,
+                δy.Span.Slice(slice.Item1, slice.Item2), δx.Span.Slice(slice.Item1, slice.Item2),
+                part == 0 ? δgamma.Span : gammaPart.Span, part == 0 ? δbeta.Span : betaPart.Span, end - start, width);
+        });
+        System.Numerics.Tensors.TensorPrimitives.Add(δgamma.Span, gammaPart.Span, δgamma.Span);
+        System.Numerics.Tensors.TensorPrimitives.Add(δbeta.Span, betaPart.Span, δbeta.Span);
+    }
+
+    public void AttentionForward(ReadOnlyMemory<T> queries, ReadOnlyMemory<T> keysValues, Memory<T> probabilities, Memory<T> output, AttentionLayout layout)
+    {
+        CheckAttention(layout, queries.Length, keysValues.Length, probabilities.Length);
+        int nc = layout.ContextPerGroup, nt = layout.TargetsPerGroup, width = layout.Width, headWidth = layout.HeadWidth;
+        T scale = T.One / T.Sqrt(T.CreateChecked(headWidth));
+        ForItems(layout.Groups * layout.Heads, item =>
+        {
+            int group = item / layout.Heads, head = item % layout.Heads;
+            int keys = layout.RealContext[group];
+            var q = queries.Span;
+            var kv = keysValues.Span;
+            var p = probabilities.Span.Slice(item * layout.QueriesPerGroup * nc, layout.QueriesPerGroup * nc);
+            var o = output.Span;
+            int keyOffset = group * nc * 2 * width + head * headWidth;
+            int valueOffset = keyOffset + width;
+            foreach (var (queryRow, rows, pRow) in QuerySegments(layout, group))
+            {
+                // S[rows, keys] = Q_h[rows, hw] · K_h[keys, hw]ᵀ
+                Multiply(q[(queryRow * width + head * headWidth)..], width, false, kv[keyOffset..], 2 * width, true,
+                    p[(pRow * nc)..], nc, rows, keys, headWidth, accumulate: false, parallel: false);
+                RowKernels.Softmax(p[(pRow * nc)..], rows, keys, nc, scale);
+                // O_h[rows, hw] = P[rows, keys] · V_h[keys, hw]
+                Multiply(p[(pRow * nc)..], nc, false, kv[valueOffset..], 2 * width, false,
+                    o[(queryRow * width + head * headWidth)..], width, rows, headWidth, keys, accumulate: false, parallel: false);
+            }
+        });
+    }
+
+    public void AttentionBackward(ReadOnlyMemory<T> queries, ReadOnlyMemory<T> keysValues, ReadOnlyMemory<T> probabilities, ReadOnlyMemory<T> δoutput,
+        Memory<T> δqueries, Memory<T> δkeysValues, Memory<T> scratch, AttentionLayout layout)
+    {
+        CheckAttention(layout, queries.Length, keysValues.Length, probabilities.Length);
+        int nc = layout.ContextPerGroup, width = layout.Width, headWidth = layout.HeadWidth;
+        T scale = T.One / T.Sqrt(T.CreateChecked(headWidth));
+        ForItems(layout.Groups * layout.Heads, item =>
+        {
+            int group = item / layout.Heads, head = item % layout.Heads;
+            int keys = layout.RealContext[group];
+            var q = queries.Span;
+            var kv = keysValues.Span;
+            var δq = δqueries.Span;
+            var δkv = δkeysValues.Span;
+            var δo = δoutput.Span;
+            int block = item * layout.QueriesPerGroup * nc;
+            var p = probabilities.Span.Slice(block, layout.QueriesPerGroup * nc);
+            var δs = scratch.Span.Slice(block, layout.QueriesPerGroup * nc);
+            int keyOffset = group * nc * 2 * width + head * headWidth;
+            int valueOffset = keyOffset + width;
+            bool first = true;
+            foreach (var (queryRow, rows, pRow) in QuerySegments(layout, group))
+            {
+                int qOffset = queryRow * width + head * headWidth;
+                // δP[rows, keys] = δO_h · V_hᵀ ;  δV_h[keys, hw] (+)= Pᵀ · δO_h
+                Multiply(δo[qOffset..], width, false, kv[valueOffset..], 2 * width, true, δs[(pRow * nc)..], nc, rows, keys, headWidth, false, false);
+                Multiply(p[(pRow * nc)..], nc, true, δo[qOffset..], width, false, δkv[valueOffset..], 2 * width, keys, headWidth, rows, !first, false);
+                RowKernels.SoftmaxBackward(p[(pRow * nc)..], δs[(pRow * nc)..], rows, keys, nc, scale);
+                // δQ_h = δS · K_h ;  δK_h (+)= δSᵀ · Q_h
+                Multiply(δs[(pRow * nc)..], nc, false, kv[keyOffset..], 2 * width, false, δq[qOffset..], width, rows, headWidth, keys, false, false);
+                Multiply(δs[(pRow * nc)..], nc, true, q[qOffset..], width, false, δkv[keyOffset..], 2 * width, keys, headWidth, rows, !first, false);
+                first = false;
+            }
+            // Padding context tokens are not keys: their K and V gradients are zero.
+            for (int row = keys; row < nc; row++)
+            {
+                δkv.Slice(keyOffset + row * 2 * width, headWidth).Clear();
+                δkv.Slice(valueOffset + row * 2 * width, headWidth).Clear();
+            }
+        });
+    }
+
+    /// <summary>The two query segments of a group: (first token row, row count, first row in the group's P block).</summary>
+    private static (int QueryRow, int Rows, int ProbabilityRow)[] QuerySegments(AttentionLayout layout, int group) =>
+    [
+        (group * layout.ContextPerGroup, layout.ContextPerGroup, 0),
+        (layout.Groups * layout.ContextPerGroup + group * layout.TargetsPerGroup, layout.TargetsPerGroup, layout.ContextPerGroup),
+    ];
+
+    private static void CheckAttention(AttentionLayout layout, int queries, int keysValues, int probabilities)
+    {
+        if (layout.Width % layout.Heads != 0) throw new ArgumentException($"attention: width {layout.Width} is not divisible by {layout.Heads} heads");
+        if (layout.RealContext.Count != layout.Groups) throw new ArgumentException("attention: RealContext needs one count per group");
+        foreach (var count in layout.RealContext)
+            if (count < 1 || count > layout.ContextPerGroup) throw new ArgumentException($"attention: a group has {count} real context tokens; needs 1..{layout.ContextPerGroup}");
+        if (queries < layout.Tokens * layout.Width || keysValues < layout.Groups * layout.ContextPerGroup * 2 * layout.Width || probabilities < layout.ProbabilityLength)
+            throw new ArgumentException("attention: a buffer is smaller than the layout needs");
+    }
+
+    /// <summary>Runs body over [0, count) in up to two contiguous ranges.</summary>
+    private static void ForRows(int count, Action<int, int> body, int minPerPart = MinRowsPerPart)
+    {
+        if (count < 2 * minPerPart || Parts < 2)
+        {
+            body(0, count);
+            return;
+        }
+        int half = count / 2;
+        Parallel.For(0, 2, part => { if (part == 0) body(0, half); else body(half, count); });
+    }
+
+    /// <summary>Runs body for each item in [0, count), items spread over the cores.</summary>
+    private static void ForItems(int count, Action<int> body)
+    {
+        if (count == 1 || Parts < 2)
+        {
+            for (int i = 0; i < count; i++) body(i);
+            return;
+        }
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Parts }, body);
+    }
+
+    /// <summary>The strided product of <see cref="Gemm.Multiply"/> for T: float32 goes to the blocked GEMM, anything else to a plain loop.</summary>
+    private static void Multiply(ReadOnlySpan<T> a, int lda, bool transposeA, ReadOnlySpan<T> b, int ldb, bool transposeB,
+        Span<T> c, int ldc, int m, int n, int k, bool accumulate, bool parallel)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            Gemm.Multiply(MemoryMarshal.Cast<T, float>(a), lda, transposeA, MemoryMarshal.Cast<T, float>(b), ldb, transposeB,
+                MemoryMarshal.Cast<T, float>(c), ldc, m, n, k, accumulate, parallel);
+            return;
+        }
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                T sum = accumulate ? c[i * ldc + j] : T.Zero;
+                for (int p = 0; p < k; p++)
+                    sum += (transposeA ? a[p * lda + i] : a[i * lda + p]) * (transposeB ? b[j * ldb + p] : b[p * ldb + j]);
+                c[i * ldc + j] = sum;
+            }
+    }
+}
