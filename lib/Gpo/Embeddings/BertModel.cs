@@ -215,7 +215,7 @@ public sealed class BertModel
                 var row = h.Slice(t * hidden, hidden);
                 TensorPrimitives.Add(wordEmbeddings.AsSpan(id * hidden, hidden), positionEmbeddings.AsSpan((t - sequenceStarts[s]) * hidden, hidden), row);
                 TensorPrimitives.Add(row, tokenTypeEmbedding, row);
-                LayerNormRow(row, embeddingNormGamma, embeddingNormBeta);
+                RowKernels.LayerNorm<float>(row, embeddingNormGamma, embeddingNormBeta, row, 1, hidden, layerNormEps);
             }
         }
     }
@@ -230,7 +230,7 @@ public sealed class BertModel
 
         // q, k, v for all tokens at once: [T, 3·hidden].
         Gemm.MatMulTransB(h, layer.QkvWeight, qkv, tokenCount, 3 * hidden, hidden);
-        AddBiasRows(qkv, layer.QkvBias);
+        RowKernels.AddBias(qkv, layer.QkvBias, tokenCount, 3 * hidden, relu: false);
         Attention(sequenceStarts, workspace, workerCount);
 
         // h = LN(h + ctx·Woᵀ + bo)
@@ -281,12 +281,7 @@ public sealed class BertModel
                 var block = scores.AsSpan(0, length * length);
                 // scores[L, L] = Q·Kᵀ
                 Gemm.Multiply(q, stride, false, k, stride, true, block, length, length, length, headSize, accumulate: false, parallel: false);
-                for (var i = 0; i < length; i++)
-                {
-                    var row = block.Slice(i * length, length);
-                    TensorPrimitives.Multiply(row, scale, row);
-                    TensorPrimitives.SoftMax(row, row);
-                }
+                RowKernels.Softmax(block, length, length, length, scale);
                 // ctx[L, headSize] = P·V, into the head's columns of Context.
                 Gemm.Multiply(block, length, false, v, stride, false, context.AsSpan(start * hidden + head * headSize), hidden,
                     length, headSize, length, accumulate: false, parallel: false);
@@ -306,26 +301,7 @@ public sealed class BertModel
             var row = h.Slice(t * hidden, hidden);
             TensorPrimitives.Add(row, x.Slice(t * hidden, hidden), row);
             TensorPrimitives.Add(row, bias, row);
-            LayerNormRow(row, gamma, beta);
-        }
-    }
-
-    /// <summary>y = (x − mean)/√(var + eps)·γ + β over one row, in place (biased variance, as PyTorch).</summary>
-    private void LayerNormRow(Span<float> row, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta)
-    {
-        var mean = TensorPrimitives.Sum(row) / row.Length;
-        TensorPrimitives.Subtract(row, mean, row);
-        var variance = TensorPrimitives.SumOfSquares(row) / row.Length;
-        TensorPrimitives.Multiply(row, 1f / MathF.Sqrt(variance + layerNormEps), row);
-        TensorPrimitives.FusedMultiplyAdd(row, gamma, beta, row);
-    }
-
-    private static void AddBiasRows(Span<float> matrix, ReadOnlySpan<float> bias)
-    {
-        for (var offset = 0; offset < matrix.Length; offset += bias.Length)
-        {
-            var row = matrix.Slice(offset, bias.Length);
-            TensorPrimitives.Add(row, bias, row);
+            RowKernels.LayerNorm<float>(row, gamma, beta, row, 1, hidden, layerNormEps);
         }
     }
 
