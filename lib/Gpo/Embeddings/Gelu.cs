@@ -14,6 +14,8 @@ public static class Gelu
     private const float P = 0.3275911f;
     private const float A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f, A5 = 1.061405429f;
     private const float InvSqrt2 = 0.70710678118654752f;
+    /// <summary>exp(−z²) is clamped at exp(−80) ≈ 1.8e-35: beyond it erf is 1 in float32 anyway, and denormal results are slow.</summary>
+    private const float MaxSquare = 80f;
 
     /// <summary>erf(x), scalar (A&amp;S 7.1.26).</summary>
     public static float Erf(float x)
@@ -21,7 +23,7 @@ public static class Gelu
         var z = MathF.Abs(x);
         var t = 1f / (1f + P * z);
         var polynomial = ((((A5 * t + A4) * t + A3) * t + A2) * t + A1) * t;
-        var y = 1f - polynomial * MathF.Exp(-z * z);
+        var y = 1f - polynomial * MathF.Exp(-MathF.Min(z * z, MaxSquare));
         return x < 0 ? -y : y;
     }
 
@@ -64,7 +66,7 @@ public static class Gelu
         polynomial = Vector512.FusedMultiplyAdd(polynomial, t, Vector512.Create(A2));
         polynomial = Vector512.FusedMultiplyAdd(polynomial, t, Vector512.Create(A1));
         polynomial *= t;
-        var erfAbs = Vector512<float>.One - polynomial * Vector512.Exp(-(z * z));
+        var erfAbs = Vector512<float>.One - polynomial * Vector512.Exp(-Vector512.Min(z * z, Vector512.Create(MaxSquare)));
         // erf is odd: give erf(|u|) the sign of u.
         var erf = Vector512.ConditionalSelect(Vector512.LessThan(u, Vector512<float>.Zero), -erfAbs, erfAbs);
         return Vector512.Create(0.5f) * x * (Vector512<float>.One + erf);
@@ -81,7 +83,7 @@ public static class Gelu
         polynomial = Vector256.FusedMultiplyAdd(polynomial, t, Vector256.Create(A2));
         polynomial = Vector256.FusedMultiplyAdd(polynomial, t, Vector256.Create(A1));
         polynomial *= t;
-        var erfAbs = Vector256<float>.One - polynomial * Vector256.Exp(-(z * z));
+        var erfAbs = Vector256<float>.One - polynomial * Vector256.Exp(-Vector256.Min(z * z, Vector256.Create(MaxSquare)));
         var erf = Vector256.ConditionalSelect(Vector256.LessThan(u, Vector256<float>.Zero), -erfAbs, erfAbs);
         return Vector256.Create(0.5f) * x * (Vector256<float>.One + erf);
     }
