@@ -14,7 +14,8 @@ public sealed class NotebookException(string message) : Exception(message);
 /// An <c>.ipynb</c> file (nbformat 4) held as its JSON tree, so every key the runner does not touch —
 /// Polyglot metadata, cell metadata, attachments — is written back unchanged. Saving normalises to the
 /// form Polyglot Notebooks writes: nbformat 4.5, every cell with an id, <c>source</c> and text outputs as
-/// arrays of lines (each ending in <c>\n</c> except the last), one-space indentation, UTF-8 without BOM.
+/// arrays of lines (each ending in <c>\n</c> except the last; trailing newlines of a cell's source are
+/// dropped), one-space indentation, UTF-8 without BOM.
 /// </summary>
 public sealed class Notebook
 {
@@ -165,7 +166,8 @@ public sealed class Notebook
                 usedIds.Add(id);
                 cell["id"] = id;
             }
-            cell["source"] = SplitLines(Source(cell));
+            // A trailing newline would make the last line end in "\n"; Polyglot's cells never end in one.
+            cell["source"] = SplitLines(Source(cell).TrimEnd('\n'));
             if (cell["metadata"] is not JsonObject cellMetadata) cell["metadata"] = cellMetadata = [];
             if (CellType(cell) != "code") continue;
             cellMetadata["dotnet_interactive"] ??= new JsonObject { ["language"] = KernelName };

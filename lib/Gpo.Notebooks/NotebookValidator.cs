@@ -45,8 +45,11 @@ public static partial class NotebookValidator
     {
         var bytes = File.ReadAllBytes(path);
         var problems = new List<string>();
-        if (rules.HasFlag(NotebookRules.WriterStyle) && bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble))
-            problems.Add("file starts with a UTF-8 byte-order mark");
+        if (bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble))
+        {
+            if (rules.HasFlag(NotebookRules.WriterStyle)) problems.Add("file starts with a UTF-8 byte-order mark");
+            bytes = bytes[Encoding.UTF8.Preamble.Length..];
+        }
         JsonNode? root;
         try
         {

@@ -29,7 +29,7 @@ public static class FigureExport
         var fullHtmlPath = Path.GetFullPath(htmlPath);
         AtomicFile.WriteAllText(fullHtmlPath, FigureHtml.StandaloneDocument(figure));
         if (!PlotlyScript.TryEnsureCached(out _, out var problem, cacheFolder))
-            return new FigureExportResult(fullHtmlPath, null, $"plotly.min.js is not available, so the HTML will not draw until it is placed next to it, and PNG export was skipped: {problem}");
+            return new FigureExportResult(fullHtmlPath, null, $"PNG export skipped: plotly.min.js is not available (the HTML draws once it lies next to it): {problem}");
         PlotlyScript.CopyTo(Path.GetDirectoryName(fullHtmlPath)!, cacheFolder);
         if (chromiumPath is null) return new FigureExportResult(fullHtmlPath, null, NoChromiumNote);
         var pngPath = Path.ChangeExtension(fullHtmlPath, ".png");
