@@ -185,6 +185,42 @@ public sealed class NotebookRunnerTests : IDisposable
         Assert.Equal((400, 300), FigureExport.ReadPngSize(png));
     }
 
+    /// <summary>
+    /// The project's notebooks, run in quick mode from a copy laid out like the repository (notebooks/ beside
+    /// lib/Gpo/bin/Release/net10.0/ holding the Gpo.dll and dependencies these tests were built with).
+    /// </summary>
+    [Theory]
+    [InlineData("01-data.ipynb")]
+    public async Task Project_notebook_runs_in_quick_mode(string name)
+    {
+        var repository = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repository, "Gpo.slnx"))) repository = Path.GetDirectoryName(repository.TrimEnd(Path.DirectorySeparatorChar))!;
+        var notebooks = Directory.CreateDirectory(Path.Combine(_folder, "notebooks")).FullName;
+        var path = Path.Combine(notebooks, name);
+        File.Copy(Path.Combine(repository, "notebooks", name), path);
+        var libraryFolder = Directory.CreateDirectory(Path.Combine(_folder, "lib", "Gpo", "bin", "Release", "net10.0")).FullName;
+        var library = typeof(Figure).Assembly;
+        foreach (var assembly in library.GetReferencedAssemblies().Select(a => Path.Combine(AppContext.BaseDirectory, a.Name + ".dll")).Where(File.Exists).Append(library.Location))
+            File.Copy(assembly, Path.Combine(libraryFolder, Path.GetFileName(assembly)));
+        var previous = Environment.GetEnvironmentVariable("GPO_FIGURE_PNG");
+        Environment.SetEnvironmentVariable("GPO_FIGURE_PNG", "off");
+        NotebookRunResult result;
+        try
+        {
+            result = await NotebookRunner.RunAsync(path, new NotebookRunOptions { Parameters = new Dictionary<string, string> { ["quick"] = "true" } });
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GPO_FIGURE_PNG", previous);
+        }
+
+        Assert.True(result.Succeeded, result.Failure);
+        Assert.Empty(NotebookValidator.ValidateFile(path));
+        var notebook = ReadNotebook(path);
+        Assert.Contains("bool quick = true;", Notebook.Source(Cell(notebook, NotebookParameters.InjectedTag)), StringComparison.Ordinal);
+        Assert.All(notebook["cells"]!.AsArray().Where(c => (string?)c!["cell_type"] == "code"), c => Assert.NotNull(c!["execution_count"]));
+    }
+
     [Fact]
     public async Task Failing_cell_records_the_error_stops_the_run_and_clears_later_outputs()
     {
