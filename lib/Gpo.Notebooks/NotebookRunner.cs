@@ -34,8 +34,10 @@ public sealed record NotebookRunResult(string NotebookPath, string OutputPath, i
 /// failing cell stops the run; the notebook is written either way (atomically), and later cells are left
 /// without outputs.
 /// <para>
-/// <c>#r "x.dll"</c> paths are relative to the notebook's folder (the script's file path is the notebook's
-/// path and the metadata resolver's base directory its folder); the current directory is that folder
+/// <c>#r "x.dll"</c> paths are relative to the notebook's folder. Roslyn 5.12 resolves a relative <c>#r</c>
+/// against the folder of <c>ScriptOptions.FilePath</c>, then the metadata resolver's base directory (either
+/// alone is enough; without them it uses the process's current directory); both are set to the notebook,
+/// and the source resolver's base directory too, for <c>#load</c>. The current directory is that folder
 /// while the notebook runs, as in Jupyter and Polyglot. <c>#r</c> and <c>using</c> lines go at the top of
 /// a cell. A first line <c>#!csharp</c> is accepted; other magic commands (<c>#!fsharp</c>, <c>#!time</c>,
 /// …) and NuGet references (<c>#r "nuget: …"</c>, <c>#i</c>) are refused before anything runs.

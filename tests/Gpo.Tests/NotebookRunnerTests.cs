@@ -27,6 +27,30 @@ public sealed class NotebookRunnerTests : IDisposable
         return path;
     }
 
+    /// <summary>Copies the Gpo.dll these tests run with, and the package assemblies it references, into <paramref name="folder"/>.</summary>
+    private static void CopyLibraryTo(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var library = typeof(Figure).Assembly;
+        foreach (var assembly in library.GetReferencedAssemblies().Select(a => Path.Combine(AppContext.BaseDirectory, a.Name + ".dll")).Where(File.Exists).Append(library.Location))
+            File.Copy(assembly, Path.Combine(folder, Path.GetFileName(assembly)));
+    }
+
+    /// <summary>Runs a notebook with figures shown as SVG (no Chromium: fast, and the same on every machine).</summary>
+    private static async Task<NotebookRunResult> RunWithoutPngAsync(string path, NotebookRunOptions options)
+    {
+        var previous = Environment.GetEnvironmentVariable("GPO_FIGURE_PNG");
+        Environment.SetEnvironmentVariable("GPO_FIGURE_PNG", "off");
+        try
+        {
+            return await NotebookRunner.RunAsync(path, options);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GPO_FIGURE_PNG", previous);
+        }
+    }
+
     private static JsonObject ReadNotebook(string path) => (JsonObject)JsonNode.Parse(File.ReadAllText(path))!;
 
     private static JsonObject Cell(JsonObject notebook, string id) =>
@@ -132,19 +156,9 @@ public sealed class NotebookRunnerTests : IDisposable
     public async Task Relative_reference_to_the_built_library_displays_table_and_figure_bundles()
     {
         var path = CopyFixture("reference.ipynb");
-        Directory.CreateDirectory(Path.Combine(_folder, "lib"));
-        File.Copy(typeof(Figure).Assembly.Location, Path.Combine(_folder, "lib", "Gpo.dll"));
-        var previous = Environment.GetEnvironmentVariable("GPO_FIGURE_PNG");
-        Environment.SetEnvironmentVariable("GPO_FIGURE_PNG", "off");
-        NotebookRunResult result;
-        try
-        {
-            result = await NotebookRunner.RunAsync(path, new NotebookRunOptions { OutputFolder = Path.Combine(_folder, "out") });
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("GPO_FIGURE_PNG", previous);
-        }
+        CopyLibraryTo(Path.Combine(_folder, "lib"));
+
+        var result = await RunWithoutPngAsync(path, new NotebookRunOptions { OutputFolder = Path.Combine(_folder, "out") });
 
         Assert.True(result.Succeeded, result.Failure);
         Assert.Equal(Path.Combine(_folder, "out", "reference.ipynb"), result.OutputPath);
@@ -173,8 +187,7 @@ public sealed class NotebookRunnerTests : IDisposable
         Skip.If(chromium is null, "No Chromium on this machine (install Debian's chromium) — the PNG path cannot run.");
         Skip.IfNot(PlotlyScript.TryEnsureCached(out _, out var problem), $"plotly.js cannot be had here: {problem}");
         var path = CopyFixture("reference.ipynb");
-        Directory.CreateDirectory(Path.Combine(_folder, "lib"));
-        File.Copy(typeof(Figure).Assembly.Location, Path.Combine(_folder, "lib", "Gpo.dll"));
+        CopyLibraryTo(Path.Combine(_folder, "lib"));
 
         var result = await NotebookRunner.RunAsync(path);
 
@@ -190,35 +203,36 @@ public sealed class NotebookRunnerTests : IDisposable
     /// lib/Gpo/bin/Release/net10.0/ holding the Gpo.dll and dependencies these tests were built with).
     /// </summary>
     [Theory]
-    [InlineData("01-data.ipynb")]
+    [MemberData(nameof(ProjectNotebooks))]
     public async Task Project_notebook_runs_in_quick_mode(string name)
     {
-        var repository = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(repository, "Gpo.slnx"))) repository = Path.GetDirectoryName(repository.TrimEnd(Path.DirectorySeparatorChar))!;
+        var repository = RepositoryRoot();
         var notebooks = Directory.CreateDirectory(Path.Combine(_folder, "notebooks")).FullName;
         var path = Path.Combine(notebooks, name);
         File.Copy(Path.Combine(repository, "notebooks", name), path);
-        var libraryFolder = Directory.CreateDirectory(Path.Combine(_folder, "lib", "Gpo", "bin", "Release", "net10.0")).FullName;
-        var library = typeof(Figure).Assembly;
-        foreach (var assembly in library.GetReferencedAssemblies().Select(a => Path.Combine(AppContext.BaseDirectory, a.Name + ".dll")).Where(File.Exists).Append(library.Location))
-            File.Copy(assembly, Path.Combine(libraryFolder, Path.GetFileName(assembly)));
-        var previous = Environment.GetEnvironmentVariable("GPO_FIGURE_PNG");
-        Environment.SetEnvironmentVariable("GPO_FIGURE_PNG", "off");
-        NotebookRunResult result;
-        try
-        {
-            result = await NotebookRunner.RunAsync(path, new NotebookRunOptions { Parameters = new Dictionary<string, string> { ["quick"] = "true" } });
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("GPO_FIGURE_PNG", previous);
-        }
+        CopyLibraryTo(Path.Combine(_folder, "lib", "Gpo", "bin", "Release", "net10.0"));
+
+        var result = await RunWithoutPngAsync(path, new NotebookRunOptions { Parameters = new Dictionary<string, string> { ["quick"] = "true" } });
 
         Assert.True(result.Succeeded, result.Failure);
         Assert.Empty(NotebookValidator.ValidateFile(path));
         var notebook = ReadNotebook(path);
         Assert.Contains("bool quick = true;", Notebook.Source(Cell(notebook, NotebookParameters.InjectedTag)), StringComparison.Ordinal);
         Assert.All(notebook["cells"]!.AsArray().Where(c => (string?)c!["cell_type"] == "code"), c => Assert.NotNull(c!["execution_count"]));
+        var parameters = notebook["cells"]!.AsArray().Select(c => (JsonObject)c!).Single(c => Notebook.Tags(c).Contains(NotebookParameters.ParametersTag));
+        Assert.Equal("bool", NotebookParameters.Declarations(Notebook.Source(parameters))["quick"]);
+    }
+
+    /// <summary>Every notebook under notebooks/ (each must have a bool <c>quick</c> parameter).</summary>
+    public static TheoryData<string> ProjectNotebooks() =>
+        new(Directory.GetFiles(Path.Combine(RepositoryRoot(), "notebooks"), "*.ipynb").Select(Path.GetFileName).Order(StringComparer.Ordinal)!);
+
+    private static string RepositoryRoot()
+    {
+        var folder = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(folder, "Gpo.slnx")))
+            folder = Path.GetDirectoryName(folder.TrimEnd(Path.DirectorySeparatorChar)) ?? throw new DirectoryNotFoundException("No Gpo.slnx above the test folder.");
+        return folder;
     }
 
     [Fact]
