@@ -22,7 +22,7 @@ internal sealed class BenchCommand : ICliCommand
             var shape = new BenchmarkShape(parseResult.GetValue(groups), parseResult.GetValue(questions), parseResult.GetValue(options), parseResult.GetValue(dimX));
             var config = new GpoConfig(shape.DimX);
             var result = GpoBenchmark.Run(shape, config, Math.Max(1, parseResult.GetValue(steps)), Math.Max(0, parseResult.GetValue(warmup)));
-            using var stdout = Console.OpenStandardOutput();
+            using var stdout = new MemoryStream();
             using (var json = new Utf8JsonWriter(stdout))
             {
                 json.WriteStartObject();
@@ -45,7 +45,7 @@ internal sealed class BenchCommand : ICliCommand
                 json.WriteString("simd", GpoInfo.SimdDescription);
                 json.WriteEndObject();
             }
-            stdout.WriteByte((byte)'\n');
+            Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stdout.ToArray()));
             return 0;
         });
         return command;

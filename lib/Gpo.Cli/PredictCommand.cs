@@ -24,7 +24,7 @@ internal sealed class PredictCommand : ICliCommand
                 if (!inputFile.Exists) throw new FileNotFoundException($"{inputFile.FullName}: no such file");
                 var (context, targets) = PredictionInput.Parse(File.ReadAllText(inputFile.FullName), model.Config.DimX, inputFile.FullName);
                 var result = GpoInference.Predict(model, context, targets);
-                using var stdout = Console.OpenStandardOutput();
+                using var stdout = new MemoryStream();
                 using (var json = new Utf8JsonWriter(stdout))
                 {
                     json.WriteStartObject();
@@ -39,7 +39,7 @@ internal sealed class PredictCommand : ICliCommand
                     if (result.Loss is double loss) json.WriteNumber("loss", loss);
                     json.WriteEndObject();
                 }
-                stdout.WriteByte((byte)'\n');
+                Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stdout.ToArray()));
                 return 0;
             }
             catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException or IOException)
