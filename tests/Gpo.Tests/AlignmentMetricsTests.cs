@@ -220,18 +220,4 @@ public class AlignmentMetricsTests
         Assert.Equal(1.75, MetricSummary.Percentile([1.0, 2, 3, 4], 0.25), 12);
         Assert.Equal(4.0, MetricSummary.Percentile([1.0, 2, 3, 4], 1.0), 12);
     }
-
-    [Fact]
-    public void Simple_baselines_by_hand()
-    {
-        var union = GlobalOpinionQa.LoadUnion(TestData.DataFixture("globalopinionqa_union"));
-        var saddam = union.QuestionIndex(union.Questions.Single(q => q.Text.Contains("Saddam", StringComparison.Ordinal)).Id);
-        Assert.Equal([1.0 / 3, 1.0 / 3, 1.0 / 3], SimpleBaselines.Uniform(union.Questions[saddam]));
-        // Japan [.5,.3,.2], Spain [.4,.4,.2], Egypt [.7,.2,.1]; Indonesia lacks the question
-        var prior = SimpleBaselines.PopulationPrior(union, saddam, [union.GroupIndex("Spain"), union.GroupIndex("Egypt"), union.GroupIndex("Indonesia")])!;
-        Assert.Equal(0.55, prior[0], 12);
-        Assert.Equal(0.30, prior[1], 12);
-        Assert.Equal(0.15, prior[2], 12);
-        Assert.Null(SimpleBaselines.PopulationPrior(union, saddam, [union.GroupIndex("Indonesia")]));
-    }
 }

@@ -27,9 +27,16 @@ public class RealDataTests(ITestOutputHelper output)
             {
                 var question = dataset.Questions[q];
                 dataset.TryGetDistribution(g, q, out var target);
-                uniform.Add(new Prediction(dataset.Groups[g], question, SimpleBaselines.Uniform(question), target));
-                var others = Enumerable.Range(0, dataset.Groups.Count).Where(h => h != g);
-                if (SimpleBaselines.PopulationPrior(dataset, q, others) is { } mean) prior.Add(new Prediction(dataset.Groups[g], question, mean, target));
+                var mean = new double[question.OptionCount];
+                int others = 0;
+                for (int h = 0; h < dataset.Groups.Count; h++)
+                {
+                    if (h == g || !dataset.TryGetDistribution(h, q, out var p)) continue;
+                    for (int o = 0; o < mean.Length; o++) mean[o] += p[o];
+                    others++;
+                }
+                uniform.Add(new Prediction(dataset.Groups[g], question, Enumerable.Repeat(1.0, question.OptionCount).ToArray(), target));
+                if (others > 0) prior.Add(new Prediction(dataset.Groups[g], question, mean, target)); // renormalised by the metric
             }
         return (uniform, prior);
     }
