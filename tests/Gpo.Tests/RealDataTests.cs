@@ -76,14 +76,22 @@ public class RealDataTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public void Opinionqa_22_has_gpo_groups_and_ordinals_for_most_questions()
+    public void Opinionqa_22_has_gpo_groups_and_only_clean_questions_with_ordinals()
     {
         var dataset = Preset(DatasetLoader.OpinionQa22);
         Assert.Equal(OpinionQa.GpoGroups, dataset.Groups);
-        Assert.All(dataset.Groups, g => Assert.InRange(dataset.QuestionIdsOf(g).Count, 170, 230));
-        int withOrdinals = dataset.Questions.Count(q => q.Ordinals is not null);
-        output.WriteLine($"opinionqa-22: {dataset.Questions.Count} questions, {withOrdinals} with ordinals, {dataset.PairCount} pairs");
-        Assert.True(withOrdinals > 0.85 * dataset.Questions.Count);
+        Assert.All(dataset.Groups, g => Assert.InRange(dataset.QuestionIdsOf(g).Count, 150, 230));
+        output.WriteLine($"opinionqa-22: {dataset.Questions.Count} questions, {dataset.PairCount} pairs; " +
+            string.Join(", ", dataset.Groups.Select(g => $"{g} {dataset.QuestionIdsOf(g).Count}")));
+        // every kept question joined to info.csv (qkey + ordinals); the ones with mangled options were dropped
+        Assert.All(dataset.Questions, q => Assert.NotNull(q.Ordinals));
+        Assert.DoesNotContain(dataset.Questions, q => q.Options.Any(o => o.StartsWith('\'') || o.StartsWith('"') || o == "Importan"));
+        Assert.Contains(dataset.Issues, i => i.Message.Contains("mangled", StringComparison.Ordinal));
+        var (uniform, prior) = Baselines(dataset);
+        var u = MetricSummary.Of(AlignmentMetrics.AlignmentW1, uniform, bootstrapSamples: 0);
+        var p = MetricSummary.Of(AlignmentMetrics.AlignmentW1, prior, bootstrapSamples: 0);
+        output.WriteLine($"opinionqa-22 alignment_w1: uniform {u.Mean:F4}, prior {p.Mean:F4} (worst {p.Worst.Group} {p.Worst.Mean:F4})");
+        Assert.True(p.Mean > u.Mean);
     }
 
     [SkippableFact]
