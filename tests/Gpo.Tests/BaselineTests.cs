@@ -64,42 +64,40 @@ public class BaselineTests
     }
 
     [Fact]
-    public void Ridge_probe_recovers_an_exact_linear_rule()
+    public void Ridge_probe_recovers_a_softmax_of_a_linear_reward()
     {
-        // y = 0.1 + 0.05·x0 − 0.02·x1 on random context tokens; query tokens follow the same rule.
+        // Shares are softmax(r(x)) with r(x) = 2·x0 − x1 (+ a per-question constant, which softmax ignores).
         var random = new Random(7);
         float[] Token() => [(float)random.NextDouble(), (float)random.NextDouble(), (float)random.NextDouble()];
-        static double Rule(float[] x) => 0.1 + 0.05 * x[0] - 0.02 * x[1];
-        var context = Enumerable.Range(0, 6).Select(i =>
+        static double[] Softmax(IEnumerable<double> scores) { var e = scores.Select(Math.Exp).ToArray(); var s = e.Sum(); return e.Select(v => v / s).ToArray(); }
+        static double Reward(float[] x) => 2 * x[0] - x[1];
+        var context = Enumerable.Range(0, 8).Select(i =>
         {
             var options = new[] { Token(), Token(), Token() };
-            return Question($"c{i}", options.Select(Rule).ToArray(), options);
+            var offset = random.NextDouble();
+            return Question($"c{i}", Softmax(options.Select(x => Reward(x) + offset)), options);
         }).ToList();
-        var queryOptions = new[] { Token(), Token(), Token() };
+        var queryOptions = new[] { Token(), Token(), Token(), Token() };
         var episode = new Episode("g", context, [Question("q", null, queryOptions)]);
 
         var predicted = new RidgeProbePredictor { Lambdas = [1e-9] }.Predict(episode)[0];
-        var expected = queryOptions.Select(Rule).ToArray();
-        var sum = expected.Sum();
-        for (var o = 0; o < 3; o++) Assert.Equal(expected[o] / sum, predicted[o], 6);
+        var expected = Softmax(queryOptions.Select(Reward));
+        for (var o = 0; o < 4; o++) Assert.Equal(expected[o], predicted[o], 6);
     }
 
     [Fact]
     public void Ridge_dual_solution_matches_the_primal_normal_equations()
     {
         var random = new Random(3);
-        var features = Enumerable.Range(0, 5).Select(_ => Enumerable.Range(0, 2).Select(_ => (float)random.NextDouble()).ToArray()).ToArray();
+        var features = Enumerable.Range(0, 5).Select(_ => Enumerable.Range(0, 2).Select(_ => random.NextDouble()).ToArray()).ToArray();
         var targets = Enumerable.Range(0, 5).Select(_ => random.NextDouble()).ToArray();
         const double relative = 0.3;
         var model = RidgeProbePredictor.Fit(features, targets, relative);
 
-        // Primal: (X̃ᵀX̃ + λI) w = X̃ᵀ(y − ȳ), with λ = relative · trace(X̃X̃ᵀ)/n; solved by Cramer's rule (2×2).
-        var mean = new[] { features.Average(x => (double)x[0]), features.Average(x => (double)x[1]) };
-        var xc = features.Select(x => new[] { x[0] - mean[0], x[1] - mean[1] }).ToArray();
-        var yc = targets.Select(t => t - targets.Average()).ToArray();
-        var lambda = relative * xc.Sum(r => r[0] * r[0] + r[1] * r[1]) / 5;
-        double a = xc.Sum(r => r[0] * r[0]) + lambda, b = xc.Sum(r => r[0] * r[1]), d = xc.Sum(r => r[1] * r[1]) + lambda;
-        double r0 = xc.Select((r, i) => r[0] * yc[i]).Sum(), r1 = xc.Select((r, i) => r[1] * yc[i]).Sum();
+        // Primal: (XᵀX + λI) w = Xᵀt with λ = relative · trace(XXᵀ)/n, solved by Cramer's rule (2×2).
+        var lambda = relative * features.Sum(r => r[0] * r[0] + r[1] * r[1]) / 5;
+        double a = features.Sum(r => r[0] * r[0]) + lambda, b = features.Sum(r => r[0] * r[1]), d = features.Sum(r => r[1] * r[1]) + lambda;
+        double r0 = features.Select((r, i) => r[0] * targets[i]).Sum(), r1 = features.Select((r, i) => r[1] * targets[i]).Sum();
         var det = a * d - b * b;
         Assert.Equal((d * r0 - b * r1) / det, model.Weights[0], 10);
         Assert.Equal((a * r1 - b * r0) / det, model.Weights[1], 10);

@@ -1,14 +1,20 @@
 namespace Gpo.Evaluation.Baselines;
 
 /// <summary>
-/// A per-group linear probe: ridge regression y ≈ w·(x − x̄) + ȳ fit on the group's context tokens
-/// alone (the embedding-level analogue of the paper's per-group reward model), then clipped and
-/// renormalised per question. Solved in dual form, α = (K + λI)⁻¹(y − ȳ) with K = X̃X̃ᵀ, because a
-/// few-shot context has far fewer tokens than feature dimensions. λ is chosen per episode from
-/// <see cref="Lambdas"/> (relative to the mean diagonal of K) by leave-one-question-out error.
+/// A per-group reward probe — the embedding-level analogue of the paper's per-group reward model: a
+/// linear score r(x) = w·x fit on the group's context tokens alone, turned into a distribution by a
+/// softmax over each question's options. Within a question, log p_o − mean log p equals r(x_o) − mean r,
+/// so w is fit by ridge regression of within-question-centred log shares (shares floored at
+/// <see cref="ShareFloor"/>) on within-question-centred features. Solved in dual form,
+/// α = (K + λI)⁻¹t with K = X̃X̃ᵀ, because a few-shot context has far fewer tokens than features.
+/// λ is chosen per episode from <see cref="Lambdas"/> (relative to the mean diagonal of K) by
+/// leave-one-question-out squared error of the predicted shares.
 /// </summary>
 public sealed class RidgeProbePredictor : IPreferencePredictor
 {
+    /// <summary>Smallest share whose logarithm is taken (a 0 share becomes this).</summary>
+    public const double ShareFloor = 1e-3;
+
     /// <summary>Ridge strengths tried, as multiples of the mean of K's diagonal.</summary>
     public IReadOnlyList<double> Lambdas { get; init; } = [0.001, 0.01, 0.1, 1, 10, 100];
 
@@ -19,44 +25,55 @@ public sealed class RidgeProbePredictor : IPreferencePredictor
         ArgumentNullException.ThrowIfNull(episode);
         if (episode.Context.Count == 0)
             return new UniformPredictor().Predict(episode);
-        var (features, shares) = episode.ContextTokens();
-        var questionOfToken = episode.Context.SelectMany((q, i) => Enumerable.Repeat(i, q.OptionCount)).ToArray();
+        _ = episode.ContextTokens(); // validates the context
+        var context = episode.Context.Select(q => (Features: CentredFeatures(q.OptionFeatures), Targets: CentredLogShares(q.Distribution!), Shares: q.Distribution!)).ToArray();
 
         var lambda = Lambdas[0];
-        if (episode.Context.Count > 1)
+        if (context.Length > 1)
         {
             var bestError = double.PositiveInfinity;
             foreach (var candidate in Lambdas)
             {
                 var error = 0.0;
-                for (var held = 0; held < episode.Context.Count; held++)
+                for (var held = 0; held < context.Length; held++)
                 {
-                    var train = Enumerable.Range(0, features.Length).Where(t => questionOfToken[t] != held).ToArray();
-                    var test = Enumerable.Range(0, features.Length).Where(t => questionOfToken[t] == held).ToArray();
-                    var model = Fit(train.Select(t => features[t]).ToArray(), train.Select(t => shares[t]).ToArray(), candidate);
-                    var predicted = Probability.Renormalise(test.Select(t => model.Predict(features[t])).ToArray());
-                    for (var o = 0; o < test.Length; o++)
-                        error += (predicted[o] - shares[test[o]]) * (predicted[o] - shares[test[o]]);
+                    var others = context.Where((_, i) => i != held).ToArray();
+                    var probe = Fit(others.SelectMany(q => q.Features).ToArray(), others.SelectMany(q => q.Targets).ToArray(), candidate);
+                    var predicted = probe.Distribution(context[held].Features);
+                    for (var o = 0; o < predicted.Length; o++)
+                        error += (predicted[o] - context[held].Shares[o]) * (predicted[o] - context[held].Shares[o]);
                 }
                 if (error < bestError) (bestError, lambda) = (error, candidate);
             }
         }
 
-        var probe = Fit(features, shares, lambda);
-        return episode.Queries.Select(q => Probability.Renormalise(q.OptionFeatures.Select(probe.Predict).ToArray())).ToArray();
+        var model = Fit(context.SelectMany(q => q.Features).ToArray(), context.SelectMany(q => q.Targets).ToArray(), lambda);
+        return episode.Queries.Select(q => model.Distribution(CentredFeatures(q.OptionFeatures))).ToArray();
     }
 
-    /// <summary>Fits the dual ridge model on tokens [n][dimX] with targets [n].</summary>
-    internal static DualRidge Fit(float[][] features, double[] targets, double relativeLambda)
+    /// <summary>Each option's features minus the question's mean option: [options][dimX].</summary>
+    internal static double[][] CentredFeatures(float[][] options)
+    {
+        var dim = options[0].Length;
+        var mean = new double[dim];
+        foreach (var x in options)
+            for (var d = 0; d < dim; d++) mean[d] += x[d] / (double)options.Length;
+        return options.Select(x => x.Select((v, d) => v - mean[d]).ToArray()).ToArray();
+    }
+
+    /// <summary>log max(p, floor) minus its mean over the question's options.</summary>
+    internal static double[] CentredLogShares(double[] shares)
+    {
+        var logs = shares.Select(p => Math.Log(Math.Max(p, ShareFloor))).ToArray();
+        var mean = logs.Average();
+        return logs.Select(l => l - mean).ToArray();
+    }
+
+    /// <summary>Fits w on centred tokens [n][dimX] with centred targets [n] by dual ridge at λ = relative × mean(diag K).</summary>
+    internal static LinearScore Fit(double[][] features, double[] targets, double relativeLambda)
     {
         var n = features.Length;
         var dim = features[0].Length;
-        var mean = new double[dim];
-        foreach (var x in features)
-            for (var d = 0; d < dim; d++) mean[d] += x[d] / n;
-        var centred = features.Select(x => x.Select((v, d) => v - mean[d]).ToArray()).ToArray();
-        var targetMean = targets.Average();
-
         var gram = new double[n, n];
         var trace = 0.0;
         for (var i = 0; i < n; i++)
@@ -64,29 +81,40 @@ public sealed class RidgeProbePredictor : IPreferencePredictor
             for (var j = 0; j <= i; j++)
             {
                 var dot = 0.0;
-                for (var d = 0; d < dim; d++) dot += centred[i][d] * centred[j][d];
+                for (var d = 0; d < dim; d++) dot += features[i][d] * features[j][d];
                 gram[i, j] = gram[j, i] = dot;
             }
             trace += gram[i, i];
         }
         var lambda = relativeLambda * Math.Max(trace / n, 1e-12);
         for (var i = 0; i < n; i++) gram[i, i] += lambda;
-        var alpha = Cholesky.Solve(gram, targets.Select(t => t - targetMean).ToArray());
+        var alpha = Cholesky.Solve(gram, targets);
 
-        // Primal weights w = X̃ᵀα make prediction O(dimX) per token.
+        // Primal weights w = X̃ᵀα make scoring O(dimX) per option.
         var weights = new double[dim];
         for (var i = 0; i < n; i++)
-            for (var d = 0; d < dim; d++) weights[d] += alpha[i] * centred[i][d];
-        return new DualRidge(mean, weights, targetMean);
+            for (var d = 0; d < dim; d++) weights[d] += alpha[i] * features[i][d];
+        return new LinearScore(weights);
     }
 
-    internal sealed record DualRidge(double[] FeatureMean, double[] Weights, double TargetMean)
+    /// <summary>A linear reward r(x) = w·x over (centred) features.</summary>
+    internal sealed record LinearScore(double[] Weights)
     {
-        public double Predict(float[] x)
+        public double Score(double[] x)
         {
-            var y = TargetMean;
-            for (var d = 0; d < Weights.Length; d++) y += Weights[d] * (x[d] - FeatureMean[d]);
-            return y;
+            var score = 0.0;
+            for (var d = 0; d < Weights.Length; d++) score += Weights[d] * x[d];
+            return score;
+        }
+
+        /// <summary>Softmax of the scores of a question's options.</summary>
+        public double[] Distribution(double[][] options)
+        {
+            var scores = options.Select(Score).ToArray();
+            var max = scores.Max();
+            var exp = scores.Select(s => Math.Exp(s - max)).ToArray();
+            var sum = exp.Sum();
+            return exp.Select(e => e / sum).ToArray();
         }
     }
 }
