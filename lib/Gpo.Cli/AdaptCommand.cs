@@ -41,8 +41,8 @@ internal sealed class AdaptCommand : ICliCommand
             var predictor = new GpoPredictor(model);
             var metric = MetaTrainer.SelectionMetricFor(dataset);
 
-            using var stdout = Console.OpenStandardOutput();
-            using var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            using var buffer = new MemoryStream();
+            using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
             writer.WriteStartObject();
             writer.WriteString("dataset", dataset.Name);
             writer.WriteString("metric", metric.Name);
@@ -82,7 +82,7 @@ internal sealed class AdaptCommand : ICliCommand
             writer.WriteEndArray();
             writer.WriteEndObject();
             writer.Flush();
-            stdout.WriteByte((byte)'\n');
+            Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
             return 0;
         }));
         return command;

@@ -11,7 +11,7 @@ namespace Gpo.Cli;
 internal static class Terminal
 {
     /// <summary>A Spectre console on standard error, so standard output stays clean for JSON.</summary>
-    public static IAnsiConsole Error { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+    public static IAnsiConsole Error => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 
     /// <summary>Runs a command body; expected failures (bad input, missing files) become "gpo NAME: message" and exit code 1.</summary>
     public static int Guard(string name, Func<int> body)
