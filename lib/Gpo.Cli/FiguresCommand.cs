@@ -25,8 +25,24 @@ internal sealed class FiguresCommand : ICliCommand
                 return 1;
             }
         });
-        var command = new Command("figures", "Figure tooling: the pinned plotly.js for standalone HTML figures.");
+        var results = new Argument<string[]>("results") { Description = "Results folders written by `gpo reproduce` (e.g. results/opinionqa-500).", Arity = ArgumentArity.OneOrMore };
+        var noPng = new Option<bool>("--no-png") { Description = "Write HTML figures only." };
+        var regenerate = new Command("regenerate", "Recompute summary.csv, the summary tables and every figure of results folders from their predictions.csv and run records.");
+        regenerate.Arguments.Add(results);
+        regenerate.Options.Add(noPng);
+        regenerate.SetAction(parseResult => Terminal.Guard("figures regenerate", () =>
+        {
+            foreach (var folder in parseResult.GetValue(results)!)
+            {
+                var outcome = Gpo.Evaluation.ResultsReport.Regenerate(folder, parseResult.GetValue(noPng) ? "" : null);
+                Console.WriteLine($"{folder}: {outcome.Summary.Count} summary rows, {outcome.Figures.Count} figures");
+                foreach (var note in outcome.Notes) Console.Error.WriteLine($"gpo figures regenerate: {note}");
+            }
+            return 0;
+        }));
+        var command = new Command("figures", "Figure tooling: regenerate results' tables and figures; the pinned plotly.js for standalone HTML figures.");
         command.Subcommands.Add(plotly);
+        command.Subcommands.Add(regenerate);
         return command;
     }
 }

@@ -49,8 +49,16 @@ public sealed class ReproductionTests : IDisposable
         Assert.Equal("method,split,metric,mean,std,n_seeds", written[0]);
         Assert.Contains(written, l => l.StartsWith("uniform,0.4,total_variation,", StringComparison.Ordinal) && l.Contains(cell.Mean.ToString("R", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
 
-        foreach (var file in new[] { "summary_table.md", "summary_table.csv", "manifest.json", "runs/0.4-seed0/config.json", "runs/0.4-seed0/metrics.jsonl", "figures/alignment_bars.html", "figures/alignment_vs_k.html" })
+        foreach (var file in new[] { "summary_table.md", "summary_table.csv", "manifest.json", "runs/0.4-seed0/config.json", "runs/0.4-seed0/metrics.jsonl",
+                     "figures/alignment_bars.html", "figures/alignment_vs_k.html", "figures/training_curves.html", "figures/alignment_per_group.html" })
             Assert.True(File.Exists(Path.Combine(output, file)), file);
+
+        // Regenerating from the saved files alone gives the same summary.
+        var summaryText = File.ReadAllText(Path.Combine(output, "summary.csv"));
+        File.Delete(Path.Combine(output, "summary.csv"));
+        var regenerated = ResultsReport.Regenerate(output, chromiumPath: "");
+        Assert.Equal(summaryText, File.ReadAllText(Path.Combine(output, "summary.csv")));
+        Assert.Equal(result.Summary, regenerated.Summary);
     }
 
     [Fact]

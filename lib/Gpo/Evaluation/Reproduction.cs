@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gpo.Data;
 using Gpo.Evaluation.Baselines;
-using Gpo.Figures;
 using Gpo.IO;
 using Gpo.Model;
 using Gpo.Training;
@@ -50,13 +49,6 @@ public sealed record ReproductionResult(string OutputFolder, IReadOnlyList<Summa
 /// </summary>
 public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions options)
 {
-    /// <summary>Metrics reported for every dataset (the W₁ alignment only where the data has ordinals).</summary>
-    public static readonly IReadOnlyList<AlignmentMetric> ReportedMetrics =
-    [
-        AlignmentMetrics.AlignmentW1, AlignmentMetrics.AlignmentJs, AlignmentMetrics.TotalVariationDistance,
-        AlignmentMetrics.KlTrueToPredicted, AlignmentMetrics.ArgmaxAccuracy,
-    ];
-
     /// <summary>The main table's label of a fraction, e.g. <c>0.6</c>.</summary>
     public static string SplitLabel(double fraction) => fraction.ToString("0.0##", CultureInfo.InvariantCulture);
 
@@ -113,19 +105,13 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
         }
 
         Directory.CreateDirectory(outputFolder);
-        var predictionsPath = Path.Combine(outputFolder, "predictions.csv");
-        PredictionTable.Write(predictionsPath, rows);
-        // Every number below is recomputed from the file just written, not from memory.
-        var questions = PredictionTable.Questions(PredictionTable.Read(predictionsPath));
-        var summary = ResultsSummary.Compute(questions, ReportedMetrics);
-        ResultsSummary.WriteCsv(Path.Combine(outputFolder, "summary.csv"), summary);
-        ResultsSummary.WriteTable(Path.Combine(outputFolder, "summary_table.csv"), Path.Combine(outputFolder, "summary_table.md"),
-            summary.Where(r => !r.Split.Contains("-k", StringComparison.Ordinal)).ToList(), $"{dataset.Name}: alignment with held-out groups (k = {options.ContextQuestions})");
+        PredictionTable.Write(Path.Combine(outputFolder, "predictions.csv"), rows);
         WriteManifest(Path.Combine(outputFolder, "manifest.json"), config, runs, started, describe);
-        progress?.Invoke(new ReproductionProgress("figures", $"{dataset.Name}: figures"));
-        var notes = WriteFigures(outputFolder, questions, summary, runs);
-        foreach (var note in notes) progress?.Invoke(new ReproductionProgress("figures", note));
-        return new ReproductionResult(outputFolder, summary, runs);
+        progress?.Invoke(new ReproductionProgress("report", $"{dataset.Name}: summaries and figures"));
+        // Every number and figure is recomputed from the files just written, not from memory.
+        var report = ResultsReport.Regenerate(outputFolder);
+        foreach (var note in report.Notes) progress?.Invoke(new ReproductionProgress("report", note));
+        return new ReproductionResult(outputFolder, report.Summary, runs);
     }
 
     /// <summary>Predicts every held-out group's queries with every method on the same context draw.</summary>
@@ -169,31 +155,6 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
         return options.SweepContextQuestions.Where(k => k < available).ToList();
     }
 
-    /// <summary>Writes the result figures (HTML, and PNG when Chromium is available); returns notes on what was skipped.</summary>
-    private List<string> WriteFigures(string outputFolder, IReadOnlyList<ScoredQuestion> questions, IReadOnlyList<SummaryRow> summary, IReadOnlyList<TrainingResult> runs)
-    {
-        var metric = MetaTrainer.SelectionMetricFor(dataset);
-        var folder = Path.Combine(outputFolder, "figures");
-        var chromium = Chromium.Find();
-        var figures = new List<(string Name, Figure Figure)>
-        {
-            ("alignment_bars", ResultFigures.AlignmentBars(dataset.Name, summary, metric.Name, options.ContextQuestions)),
-            ("alignment_per_group", ResultFigures.PerGroup(dataset.Name, ResultsSummary.PerGroup(questions.Where(q => !ResultFigures.IsSweep(q.Split)).ToList(), metric), metric.Name,
-                SplitLabel(options.SweepFraction))),
-            ("training_curves", ResultFigures.TrainingCurves(dataset.Name, runs.Select(r => (Path.GetFileName(r.Run.Path), (IReadOnlyList<JsonObject>)r.Run.ReadMetrics())).ToList(),
-                "validation_" + metric.Name)),
-        };
-        if (summary.Any(r => ResultFigures.IsSweep(r.Split)))
-            figures.Add(("alignment_vs_k", ResultFigures.AlignmentVsContext(dataset.Name, summary, metric.Name)));
-        var notes = new List<string>();
-        foreach (var (name, figure) in figures)
-        {
-            var result = FigureExport.Write(figure, Path.Combine(folder, name + ".html"), chromium);
-            if (result.Note is { } note && !notes.Contains(note)) notes.Add(note);
-        }
-        return notes;
-    }
-
     private static void CopyRunRecord(RunFolder run, string destination)
     {
         Directory.CreateDirectory(destination);
@@ -218,6 +179,8 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
             },
             ["protocol"] = JsonSerializer.SerializeToNode(options with { Model = config }),
             ["selection_metric"] = MetaTrainer.SelectionMetricFor(dataset).Name,
+            ["context_questions"] = options.ContextQuestions,
+            ["sweep_split"] = SplitLabel(options.SweepFraction),
             ["runs"] = new JsonArray([.. runs.Select(r => (JsonNode)new JsonObject
             {
                 ["run"] = Path.GetFileName(r.Run.Path),
