@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Gpo.Engine;
 
@@ -148,6 +149,11 @@ public static class RowKernels
     public static void Softmax<T>(Span<T> scores, int rows, int width, int stride, T scale) where T : IFloatingPointIeee754<T>
     {
         if (rows > 0 && scores.Length < (rows - 1) * stride + width) throw new ArgumentException("Softmax: scores shorter than rows × stride");
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+        {
+            SoftmaxFloat(MemoryMarshal.CreateSpan(ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(scores)), scores.Length), rows, width, stride, float.CreateChecked(scale));
+            return;
+        }
         bool vectorized = Vectorized<T>() && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
         int n = Vector512<T>.Count;
         for (int r = 0; r < rows; r++)
@@ -175,6 +181,47 @@ public static class RowKernels
                 sum += row[i];
             }
             Scale(row, T.One / sum);
+        }
+    }
+
+    /// <summary>The float32 softmax with AVX-512: <see cref="VectorMath.Exp"/> and a masked tail, no scalar work per element.</summary>
+    private static unsafe void SoftmaxFloat(Span<float> scores, int rows, int width, int stride, float scale)
+    {
+        const int n = 16;
+        int full = width / n * n;
+        var lanes = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var tailMask = Vector512.LessThan(lanes, Vector512.Create((float)(width - full)));
+        var negativeInfinity = Vector512.Create(float.NegativeInfinity);
+        var scaleVector = Vector512.Create(scale);
+        fixed (float* start = scores)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float* row = start + (nint)r * stride;
+                var maxVector = negativeInfinity;
+                for (int i = 0; i < full; i += n) maxVector = Vector512.Max(maxVector, Vector512.Load(row + i));
+                if (full < width) maxVector = Vector512.Max(maxVector, Avx512F.MaskLoad(row + full, tailMask, negativeInfinity));
+                float max = float.NegativeInfinity;
+                for (int lane = 0; lane < n; lane++) max = MathF.Max(max, maxVector[lane]);
+                var shift = Vector512.Create(max * scale);
+                var sumVector = Vector512<float>.Zero;
+                for (int i = 0; i < full; i += n)
+                {
+                    var e = VectorMath.Exp(Vector512.FusedMultiplyAdd(Vector512.Load(row + i), scaleVector, -shift));
+                    e.Store(row + i);
+                    sumVector += e;
+                }
+                if (full < width)
+                {
+                    var e = VectorMath.Exp(Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(row + full, tailMask, Vector512<float>.Zero), scaleVector, -shift));
+                    e = Vector512.ConditionalSelect(tailMask, e, Vector512<float>.Zero);
+                    Avx512F.MaskStore(row + full, tailMask, e);
+                    sumVector += e;
+                }
+                var inverse = Vector512.Create(1f / Vector512.Sum(sumVector));
+                for (int i = 0; i < full; i += n) (Vector512.Load(row + i) * inverse).Store(row + i);
+                if (full < width) Avx512F.MaskStore(row + full, tailMask, Avx512F.MaskLoad(row + full, tailMask, Vector512<float>.Zero) * inverse);
+            }
         }
     }
 
