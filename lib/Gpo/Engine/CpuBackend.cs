@@ -101,8 +101,9 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
             int keyOffset = group * nc * 2 * width + head * headWidth;
             int valueOffset = keyOffset + width;
             var keysTransposed = TransposeHead(kv[keyOffset..], 2 * width, keys, headWidth, out int keysStride);
-            foreach (var (queryRow, rows, pRow) in QuerySegments(layout, group))
+            for (int segment = 0; segment < 2; segment++)
             {
+                var (queryRow, rows, pRow) = QuerySegment(layout, group, segment);
                 // S[rows, keys] = Q_h[rows, hw] · K_hᵀ[hw, keys]
                 Multiply(q[(queryRow * width + head * headWidth)..], width, false, keysTransposed, keysStride, false,
                     p[(pRow * nc)..], nc, rows, keys, headWidth, accumulate: false, parallel: false);
@@ -135,9 +136,10 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
             int keyOffset = group * nc * 2 * width + head * headWidth;
             int valueOffset = keyOffset + width;
             var valuesTransposed = TransposeHead(kv[valueOffset..], 2 * width, keys, headWidth, out int valuesStride);
-            bool first = true;
-            foreach (var (queryRow, rows, pRow) in QuerySegments(layout, group))
+            for (int segment = 0; segment < 2; segment++)
             {
+                var (queryRow, rows, pRow) = QuerySegment(layout, group, segment);
+                bool first = segment == 0;
                 int qOffset = queryRow * width + head * headWidth;
                 // δP[rows, keys] = δO_h · V_hᵀ ;  δV_h[keys, hw] (+)= Pᵀ · δO_h
                 Multiply(δo[qOffset..], width, false, valuesTransposed, valuesStride, false, δs[(pRow * nc)..], nc, rows, keys, headWidth, false, false);
@@ -146,7 +148,6 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
                 // δQ_h = δS · K_h ;  δK_h (+)= δSᵀ · Q_h
                 Multiply(δs[(pRow * nc)..], nc, false, kv[keyOffset..], 2 * width, false, δq[qOffset..], width, rows, headWidth, keys, false, false);
                 Multiply(δs[(pRow * nc)..], nc, true, q[qOffset..], width, false, δkv[keyOffset..], 2 * width, keys, headWidth, rows, !first, false);
-                first = false;
             }
             // Padding context tokens are not keys: their K and V gradients are zero.
             for (int row = keys; row < nc; row++)
@@ -185,12 +186,10 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
         return transposed;
     }
 
-    /// <summary>The two query segments of a group: (first token row, row count, first row in the group's P block).</summary>
-    private static (int QueryRow, int Rows, int ProbabilityRow)[] QuerySegments(AttentionLayout layout, int group) =>
-    [
-        (group * layout.ContextPerGroup, layout.ContextPerGroup, 0),
-        (layout.Groups * layout.ContextPerGroup + group * layout.TargetsPerGroup, layout.TargetsPerGroup, layout.ContextPerGroup),
-    ];
+    /// <summary>Query segment 0 (context tokens) or 1 (target tokens) of a group: (first token row, row count, first row in the group's P block).</summary>
+    private static (int QueryRow, int Rows, int ProbabilityRow) QuerySegment(AttentionLayout layout, int group, int segment) => segment == 0
+        ? (group * layout.ContextPerGroup, layout.ContextPerGroup, 0)
+        : (layout.Groups * layout.ContextPerGroup + group * layout.TargetsPerGroup, layout.TargetsPerGroup, layout.ContextPerGroup);
 
     private static void CheckAttention(AttentionLayout layout, int queries, int keysValues, int probabilities)
     {
