@@ -88,18 +88,15 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
     public void AttentionForward(ReadOnlyMemory<T> queries, ReadOnlyMemory<T> keysValues, Memory<T> probabilities, Memory<T> output, AttentionLayout layout)
     {
         CheckAttention(layout, queries.Length, keysValues.Length, probabilities.Length);
-        int nc = layout.ContextPerGroup, nt = layout.TargetsPerGroup, width = layout.Width, headWidth = layout.HeadWidth;
+        int nc = layout.ContextPerGroup, width = layout.Width, headWidth = layout.HeadWidth;
         T scale = T.One / T.Sqrt(T.CreateChecked(headWidth));
         ForItems(layout.Groups * layout.Heads, item =>
         {
-            int group = item / layout.Heads, head = item % layout.Heads;
-            int keys = layout.RealContext[group];
+            var (group, head, keys, keyOffset, valueOffset, block) = HeadItem.Of(layout, item);
             var q = queries.Span;
             var kv = keysValues.Span;
-            var p = probabilities.Span.Slice(item * layout.QueriesPerGroup * nc, layout.QueriesPerGroup * nc);
+            var p = probabilities.Span.Slice(block, layout.QueriesPerGroup * nc);
             var o = output.Span;
-            int keyOffset = group * nc * 2 * width + head * headWidth;
-            int valueOffset = keyOffset + width;
             var keysTransposed = TransposeHead(kv[keyOffset..], 2 * width, keys, headWidth, out int keysStride);
             for (int segment = 0; segment < 2; segment++)
             {
@@ -123,18 +120,14 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
         T scale = T.One / T.Sqrt(T.CreateChecked(headWidth));
         ForItems(layout.Groups * layout.Heads, item =>
         {
-            int group = item / layout.Heads, head = item % layout.Heads;
-            int keys = layout.RealContext[group];
+            var (group, head, keys, keyOffset, valueOffset, block) = HeadItem.Of(layout, item);
             var q = queries.Span;
             var kv = keysValues.Span;
             var δq = δqueries.Span;
             var δkv = δkeysValues.Span;
             var δo = δoutput.Span;
-            int block = item * layout.QueriesPerGroup * nc;
             var p = probabilities.Span.Slice(block, layout.QueriesPerGroup * nc);
             var δs = scratch.Span.Slice(block, layout.QueriesPerGroup * nc);
-            int keyOffset = group * nc * 2 * width + head * headWidth;
-            int valueOffset = keyOffset + width;
             var valuesTransposed = TransposeHead(kv[valueOffset..], 2 * width, keys, headWidth, out int valuesStride);
             for (int segment = 0; segment < 2; segment++)
             {
@@ -184,6 +177,20 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
             for (int p = 0; p < headWidth; p++) transposed[p * transposedStride + j] = row[p];
         }
         return transposed;
+    }
+
+    /// <summary>
+    /// One (group, head) work item of the attention: its real key count, where its K and V columns start in
+    /// the [groups·Nc, 2·width] key/value buffer, and where its [Nc + Nt, Nc] probability block starts.
+    /// </summary>
+    private readonly record struct HeadItem(int Group, int Head, int Keys, int KeyOffset, int ValueOffset, int ProbabilityOffset)
+    {
+        public static HeadItem Of(AttentionLayout layout, int item)
+        {
+            int group = item / layout.Heads, head = item % layout.Heads;
+            int keyOffset = group * layout.ContextPerGroup * 2 * layout.Width + head * layout.HeadWidth;
+            return new HeadItem(group, head, layout.RealContext[group], keyOffset, keyOffset + layout.Width, item * layout.QueriesPerGroup * layout.ContextPerGroup);
+        }
     }
 
     /// <summary>Query segment 0 (context tokens) or 1 (target tokens) of a group: (first token row, row count, first row in the group's P block).</summary>
