@@ -201,8 +201,9 @@ public static class RowKernels
                 var maxVector = negativeInfinity;
                 for (int i = 0; i < full; i += n) maxVector = Vector512.Max(maxVector, Vector512.Load(row + i));
                 if (full < width) maxVector = Vector512.Max(maxVector, Avx512F.MaskLoad(row + full, tailMask, negativeInfinity));
-                float max = float.NegativeInfinity;
-                for (int lane = 0; lane < n; lane++) max = MathF.Max(max, maxVector[lane]);
+                var max256 = Vector256.Max(maxVector.GetLower(), maxVector.GetUpper());
+                var max128 = Vector128.Max(max256.GetLower(), max256.GetUpper());
+                float max = MathF.Max(MathF.Max(max128[0], max128[1]), MathF.Max(max128[2], max128[3]));
                 var shift = Vector512.Create(max * scale);
                 var sumVector = Vector512<float>.Zero;
                 for (int i = 0; i < full; i += n)
