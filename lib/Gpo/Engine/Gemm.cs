@@ -150,9 +150,11 @@ public static unsafe class Gemm
             for (int chunk = panelStart; chunk < panelEnd; chunk += panelsPerChunk)
             {
                 int chunkEnd = Math.Min(panelEnd, chunk + panelsPerChunk);
-                for (int p0 = 0; p0 < k; p0 += KBlock)
+                // Equal reduction blocks of at most KBlock (k = 385 → 193 + 192, not 384 + 1).
+                int kBlocks = (k + KBlock - 1) / KBlock, kStep = (k + kBlocks - 1) / kBlocks;
+                for (int p0 = 0; p0 < k; p0 += kStep)
                 {
-                    int kc = Math.Min(KBlock, k - p0);
+                    int kc = Math.Min(kStep, k - p0);
                     bool add = accumulate || p0 > 0;
                     var epilogue = p0 + kc == k ? new Epilogue(bias, relu) : default;
                     for (int panel = chunk; panel < chunkEnd; panel++)
