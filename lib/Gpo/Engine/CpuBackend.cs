@@ -73,7 +73,7 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
         gammaPart.Span.Clear();
         betaPart.Span.Clear();
         int half = rows / 2;
-        Parallel.For(0, 2, part =>
+        ForkJoin.Run(part =>
         {
             int start = part == 0 ? 0 : half, end = part == 0 ? half : rows;
             var slice = (start * width, (end - start) * width);
@@ -217,7 +217,7 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
             return;
         }
         int half = count / 2;
-        Parallel.For(0, 2, part => { if (part == 0) body(0, half); else body(half, count); });
+        ForkJoin.Run(part => { if (part == 0) body(0, half); else body(half, count); });
     }
 
     /// <summary>Runs body for each item in [0, count), items spread over the cores.</summary>
@@ -228,7 +228,7 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
             for (int i = 0; i < count; i++) body(i);
             return;
         }
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Parts }, body);
+        ForkJoin.ForEach(count, body);
     }
 
     /// <summary>The strided product of <c>Gemm.Multiply</c> for T: float32 goes to the blocked GEMM, anything else to a plain loop.</summary>

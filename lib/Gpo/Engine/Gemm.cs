@@ -117,7 +117,7 @@ public static unsafe class Gemm
         }
         int panels = (n + PanelWidth - 1) / PanelWidth;
         var job = new Job(a, aRowStride, aColStride, b, ldb, bTransposed, c, ldc, n, k, accumulate, bias, relu);
-        bool split = parallel && Environment.ProcessorCount > 1 && (long)m * n * k >= ParallelThreshold;
+        bool split = parallel && ForkJoin.Available && (long)m * n * k >= ParallelThreshold;
         if (!split)
         {
             job.Compute(0, m, 0, panels);
@@ -126,12 +126,12 @@ public static unsafe class Gemm
         if (panels >= 4)
         {
             int half = panels / 2;
-            Parallel.For(0, 2, part => { if (part == 0) job.Compute(0, m, 0, half); else job.Compute(0, m, half, panels); });
+            ForkJoin.Run(part => { if (part == 0) job.Compute(0, m, 0, half); else job.Compute(0, m, half, panels); });
         }
         else
         {
             int half = (m / 2 + TileRows - 1) / TileRows * TileRows;
-            Parallel.For(0, 2, part => { if (part == 0) job.Compute(0, half, 0, panels); else job.Compute(half, m, 0, panels); });
+            ForkJoin.Run(part => { if (part == 0) job.Compute(0, half, 0, panels); else job.Compute(half, m, 0, panels); });
         }
     }
 
