@@ -118,11 +118,13 @@ public static unsafe class Gemm
         int panels = (n + PanelWidth - 1) / PanelWidth;
         var job = new Job(a, aRowStride, aColStride, b, ldb, bTransposed, c, ldc, n, k, accumulate, bias, relu);
         bool split = parallel && ForkJoin.Available && (long)m * n * k >= ParallelThreshold;
-        if (!split)
-        {
-            job.Compute(0, m, 0, panels);
-            return;
-        }
+        if (!split) job.Compute(0, m, 0, panels);
+        else Split(job, m, panels);
+    }
+
+    /// <summary>Computes a product on both cores: by B panels when there are enough, else by rows (kept apart so a product on one core allocates no closure).</summary>
+    private static void Split(Job job, int m, int panels)
+    {
         if (panels >= 4)
         {
             int half = panels / 2;
