@@ -98,7 +98,7 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
             var p = probabilities.Span.Slice(block, layout.QueriesPerGroup * nc);
             var o = output.Span;
             var keysTransposed = TransposeHead(kv[keyOffset..], 2 * width, keys, headWidth, out int keysStride);
-            for (int segment = 0; segment < 2; segment++)
+            for (int segment = FirstSegment(layout); segment < 2; segment++)
             {
                 var (queryRow, rows, pRow) = QuerySegment(layout, group, segment);
                 // S[rows, keys] = Q_h[rows, hw] · K_hᵀ[hw, keys]
@@ -129,10 +129,10 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
             var p = probabilities.Span.Slice(block, layout.QueriesPerGroup * nc);
             var δs = scratch.Span.Slice(block, layout.QueriesPerGroup * nc);
             var valuesTransposed = TransposeHead(kv[valueOffset..], 2 * width, keys, headWidth, out int valuesStride);
-            for (int segment = 0; segment < 2; segment++)
+            for (int segment = FirstSegment(layout); segment < 2; segment++)
             {
                 var (queryRow, rows, pRow) = QuerySegment(layout, group, segment);
-                bool first = segment == 0;
+                bool first = segment == FirstSegment(layout);
                 int qOffset = queryRow * width + head * headWidth;
                 // δP[rows, keys] = δO_h · V_hᵀ ;  δV_h[keys, hw] (+)= Pᵀ · δO_h
                 Multiply(δo[qOffset..], width, false, valuesTransposed, valuesStride, false, δs[(pRow * nc)..], nc, rows, keys, headWidth, false, false);
@@ -193,10 +193,13 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
         }
     }
 
-    /// <summary>Query segment 0 (context tokens) or 1 (target tokens) of a group: (first token row, row count, first row in the group's P block).</summary>
+    /// <summary>Segment 1 (targets) only, or 0 (context) then 1.</summary>
+    private static int FirstSegment(AttentionLayout layout) => layout.TargetQueriesOnly ? 1 : 0;
+
+    /// <summary>Query segment 0 (context tokens) or 1 (target tokens) of a group: (first query row, row count, first row in the group's P block).</summary>
     private static (int QueryRow, int Rows, int ProbabilityRow) QuerySegment(AttentionLayout layout, int group, int segment) => segment == 0
         ? (group * layout.ContextPerGroup, layout.ContextPerGroup, 0)
-        : (layout.Groups * layout.ContextPerGroup + group * layout.TargetsPerGroup, layout.TargetsPerGroup, layout.ContextPerGroup);
+        : ((layout.TargetQueriesOnly ? 0 : layout.ContextTokens) + group * layout.TargetsPerGroup, layout.TargetsPerGroup, layout.ContextPerGroup);
 
     private static void CheckAttention(AttentionLayout layout, int queries, int keysValues, int probabilities)
     {
@@ -204,7 +207,7 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
         if (layout.RealContext.Count != layout.Groups) throw new ArgumentException("attention: RealContext needs one count per group");
         foreach (var count in layout.RealContext)
             if (count < 1 || count > layout.ContextPerGroup) throw new ArgumentException($"attention: a group has {count} real context tokens; needs 1..{layout.ContextPerGroup}");
-        if (queries < layout.Tokens * layout.Width || keysValues < layout.Groups * layout.ContextPerGroup * 2 * layout.Width || probabilities < layout.ProbabilityLength)
+        if (queries < layout.QueryTokens * layout.Width || keysValues < layout.Groups * layout.ContextPerGroup * 2 * layout.Width || probabilities < layout.ProbabilityLength)
             throw new ArgumentException("attention: a buffer is smaller than the layout needs");
     }
 
