@@ -40,10 +40,26 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
     {
         // δW[out, in] += δy[rows, out]ᵀ · x[rows, in]
         Multiply(δy.Span, outFeatures, true, x.Span, inFeatures, false, δweight.Span, inFeatures, outFeatures, inFeatures, rows, accumulate: true, parallel: true);
-        RowKernels.SumRows(δy.Span, δbias.Span, rows, outFeatures);
+        SumRows(δy, δbias, rows, outFeatures);
         // δx[rows, in] (+)= δy[rows, out] · W[out, in]
         if (!δx.IsEmpty)
             Multiply(δy.Span, outFeatures, false, weight.Span, inFeatures, false, δx.Span, inFeatures, rows, inFeatures, outFeatures, accumulateInput, parallel: true);
+    }
+
+    /// <summary>δbias[width] += Σ_rows δy[rows, width], the two cores taking half the columns each.</summary>
+    private static void SumRows(ReadOnlyMemory<T> δy, Memory<T> δbias, int rows, int width)
+    {
+        int half = width / 2 / 16 * 16;
+        if (rows < 2 * MinRowsPerPart || half == 0 || Parts < 2)
+        {
+            RowKernels.SumRows(δy.Span, δbias.Span, rows, width);
+            return;
+        }
+        ForkJoin.Run(part =>
+        {
+            int start = part == 0 ? 0 : half, count = part == 0 ? half : width - half;
+            RowKernels.SumRows(δy.Span[start..], δbias.Span.Slice(start, count), rows, count, width);
+        });
     }
 
     public void ReluBackward(ReadOnlyMemory<T> y, Memory<T> δ) =>

@@ -367,9 +367,12 @@ public static class RowKernels
     }
 
     /// <summary><c>δbias += Σ_rows δy[r, :]</c>.</summary>
-    public static void SumRows<T>(ReadOnlySpan<T> δy, Span<T> δbias, int rows, int width) where T : IFloatingPointIeee754<T>
+    /// <param name="δy">[rows, stride] (columns ≥ width ignored).</param>
+    /// <param name="δbias">[width], accumulated.</param>
+    public static void SumRows<T>(ReadOnlySpan<T> δy, Span<T> δbias, int rows, int width, int stride = -1) where T : IFloatingPointIeee754<T>
     {
-        CheckRows(δy.Length, rows, width, nameof(δy));
+        if (stride < 0) stride = width;
+        if (rows > 0 && δy.Length < (rows - 1) * stride + width) throw new ArgumentException("SumRows: δy shorter than rows × stride");
         int j = 0;
         if (Vectorized<T>())
         {
@@ -377,14 +380,14 @@ public static class RowKernels
             for (; j <= width - Vector512<T>.Count; j += Vector512<T>.Count)
             {
                 var acc = Vector512<T>.Zero;
-                for (int r = 0; r < rows; r++) acc += Load(δy, r * width + j);
+                for (int r = 0; r < rows; r++) acc += Load(δy, r * stride + j);
                 Store(Load(δbias, j) + acc, δbias, j);
             }
         }
         for (; j < width; j++)
         {
             T sum = T.Zero;
-            for (int r = 0; r < rows; r++) sum += δy[r * width + j];
+            for (int r = 0; r < rows; r++) sum += δy[r * stride + j];
             δbias[j] += sum;
         }
     }

@@ -63,6 +63,9 @@ public class RowKernelsTests
         var δbias = Enumerable.Repeat(1f, width).ToArray();
         RowKernels.SumRows<float>(δy, δbias, rows, width);
         for (int j = 0; j < width; j++) Assert.Equal(1 + Enumerable.Range(0, rows).Sum(r => δy[r * width + j]), δbias[j]);
+        var columns = new float[3]; // columns 2..4 of the same rows, read at row stride 19
+        RowKernels.SumRows<float>(δy.AsSpan(2), columns, rows, 3, stride: width);
+        for (int j = 0; j < 3; j++) Assert.Equal(Enumerable.Range(0, rows).Sum(r => δy[r * width + 2 + j]), columns[j]);
         var output = Enumerable.Range(0, 40).Select(i => (float)(i % 3 - 1)).ToArray();
         var gradient = Enumerable.Repeat(2f, 40).ToArray();
         RowKernels.ReluBackward<float>(output, gradient);
