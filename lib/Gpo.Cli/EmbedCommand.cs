@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Gpo.Data;
 using Gpo.Embeddings;
 using Spectre.Console;
@@ -42,10 +43,11 @@ internal sealed class EmbedCommand : ICliCommand
         var serverBatch = new Option<int>("--server-batch") { Description = "Texts per server request.", DefaultValueFactory = _ => 32 };
         var serverTimeout = new Option<double>("--server-timeout") { Description = "Seconds before a server request is abandoned (and retried).", DefaultValueFactory = _ => 120 };
         var serverRetries = new Option<int>("--server-retries") { Description = "Retries after 429/5xx/time-outs.", DefaultValueFactory = _ => 5 };
+        var serverFields = new Option<string[]>("--server-field") { Description = "Extra request field name=JSON value (repeatable), e.g. embd_normalize=-1 for llama.cpp's unnormalised vectors." };
         var bench = new Option<bool>("--bench") { Description = "Measure throughput (no cache): texts/s and tokens/s on --bench-texts texts (from --data, else made up)." };
         var benchTexts = new Option<int>("--bench-texts") { Description = "How many texts --bench embeds.", DefaultValueFactory = _ => 10_000 };
         foreach (var option in new Option[] { model, texts, normalize, data, format, dataRoot, template, center, standardize, output, cacheFolder, noCache, chunkSize,
-                     server, serverModel, apiKeyVariable, serverBatch, serverTimeout, serverRetries, bench, benchTexts })
+                     server, serverModel, apiKeyVariable, serverBatch, serverTimeout, serverRetries, serverFields, bench, benchTexts })
             command.Options.Add(option);
 
         command.SetAction(parseResult =>
@@ -60,7 +62,8 @@ internal sealed class EmbedCommand : ICliCommand
                 var embeddingTemplate = EmbeddingTemplate.FromNameOrPattern(parseResult.GetValue(template)!);
                 PreferenceDataset? dataset = dataSource is null ? null : DatasetLoader.Load(dataSource, parseResult.GetValue(format), parseResult.GetValue(dataRoot));
                 using var encoder = Encoder(parseResult.GetValue(model), parseResult.GetValue(normalize), parseResult.GetValue(server), parseResult.GetValue(serverModel),
-                    parseResult.GetValue(apiKeyVariable)!, parseResult.GetValue(serverBatch), parseResult.GetValue(serverTimeout), parseResult.GetValue(serverRetries));
+                    parseResult.GetValue(apiKeyVariable)!, parseResult.GetValue(serverBatch), parseResult.GetValue(serverTimeout), parseResult.GetValue(serverRetries),
+                    parseResult.GetValue(serverFields) ?? []);
                 if (isBench) return Bench(encoder.Value, dataset, embeddingTemplate, parseResult.GetValue(benchTexts));
                 EmbeddingCache? cache = parseResult.GetValue(noCache) ? null : OpenCache(encoder.Value, parseResult.GetValue(cacheFolder));
                 if (adHoc.Length > 0) return PrintVectors(cache is null ? encoder.Value : new CachedTextEncoder(encoder.Value, cache), adHoc);
@@ -85,7 +88,7 @@ internal sealed class EmbedCommand : ICliCommand
     }
 
     private static EncoderHandle Encoder(string? modelFolder, bool normalize, string? serverUrl, string? serverModel, string apiKeyVariable,
-        int serverBatch, double serverTimeout, int serverRetries)
+        int serverBatch, double serverTimeout, int serverRetries, string[] serverFields)
     {
         if (serverUrl is not null)
         {
@@ -98,11 +101,21 @@ internal sealed class EmbedCommand : ICliCommand
                 BatchSize = serverBatch,
                 Timeout = TimeSpan.FromSeconds(serverTimeout),
                 MaxRetries = serverRetries,
+                ExtraFields = serverFields.ToDictionary(f => f.Split('=', 2)[0], ParseFieldValue, StringComparer.Ordinal),
             }));
         }
         var folder = ModelFetcher.ResolveModelFolder(modelFolder)
             ?? throw new ArgumentException("no model folder: give --model, set GPO_MODEL, or run `gpo models fetch` first");
         return new EncoderHandle(new BertEncoder(folder, normalize));
+    }
+
+    /// <summary>The value of <c>name=value</c>: JSON when it parses (numbers, true, objects), else the text as a string.</summary>
+    private static JsonNode? ParseFieldValue(string field)
+    {
+        var parts = field.Split('=', 2);
+        if (parts.Length != 2 || parts[0].Length == 0) throw new ArgumentException($"--server-field '{field}' is not name=value");
+        try { return JsonNode.Parse(parts[1]); }
+        catch (JsonException) { return JsonValue.Create(parts[1]); }
     }
 
     private static EmbeddingCache OpenCache(ITextEncoder encoder, string? root)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Gpo.Embeddings;
 
@@ -30,6 +31,12 @@ public sealed record EmbeddingServerOptions(Uri BaseUrl, string Model)
 
     /// <summary>The expected vector width; null learns it from the first response (every later one must agree).</summary>
     public int? Dimension { get; init; }
+
+    /// <summary>
+    /// More fields for every request body, e.g. llama.cpp's <c>"embd_normalize": -1</c> (its default, 2, L2-normalises
+    /// each vector). They change the vectors, so they are part of <see cref="OpenAiEmbeddingClient.Identity"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, JsonNode?> ExtraFields { get; init; } = new Dictionary<string, JsonNode?>();
 }
 
 /// <summary>
@@ -76,8 +83,20 @@ public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
 
     private Action<TimeSpan> Delay { get; }
 
-    /// <summary><c>openai-embeddings/{endpoint}/{model}</c>: vectors from another server or model never share a cache.</summary>
-    public string Identity => $"openai-embeddings/{endpoint.AbsoluteUri}/{Options.Model}";
+    /// <summary>
+    /// <c>openai-embeddings/{endpoint}/{model}</c>, plus <c>?{extra fields as JSON}</c> when there are any:
+    /// vectors from another server, model or request setting never share a cache.
+    /// </summary>
+    public string Identity => Options.ExtraFields.Count == 0
+        ? $"openai-embeddings/{endpoint.AbsoluteUri}/{Options.Model}"
+        : $"openai-embeddings/{endpoint.AbsoluteUri}/{Options.Model}?{ExtraFieldsJson()}";
+
+    private string ExtraFieldsJson()
+    {
+        var fields = new JsonObject();
+        foreach (var (name, value) in Options.ExtraFields.OrderBy(f => f.Key, StringComparer.Ordinal)) fields[name] = value?.DeepClone();
+        return fields.ToJsonString();
+    }
 
     /// <summary>The vector width: <see cref="EmbeddingServerOptions.Dimension"/>, else learned by embedding one short probe text.</summary>
     public int Dimension
@@ -112,7 +131,13 @@ public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
     /// <summary>One request with retries; returns the vectors in input order.</summary>
     private float[][] Request(List<string> batch, CancellationToken cancellationToken)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["model"] = Options.Model, ["input"] = batch });
+        var request = new JsonObject { ["model"] = Options.Model, ["input"] = new JsonArray(batch.Select(t => (JsonNode?)t).ToArray()) };
+        foreach (var (name, value) in Options.ExtraFields)
+        {
+            if (name is "model" or "input") throw new ArgumentException($"extra request field '{name}' would replace a required one");
+            request[name] = value?.DeepClone();
+        }
+        var body = Encoding.UTF8.GetBytes(request.ToJsonString());
         for (var attempt = 0; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -120,10 +145,10 @@ public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
             TimeSpan? retryAfter = null;
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent(body) };
-                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                if (apiKey is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-                using var response = http.Send(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+                using var message = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent(body) };
+                message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                if (apiKey is not null) message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+                using var response = http.Send(message, HttpCompletionOption.ResponseContentRead, cancellationToken);
                 var text = ReadBody(response);
                 if (response.IsSuccessStatusCode) return Parse(text, batch.Count);
                 var status = (int)response.StatusCode;
