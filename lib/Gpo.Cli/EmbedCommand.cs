@@ -172,50 +172,29 @@ internal sealed class EmbedCommand : ICliCommand
         return 0;
     }
 
-    /// <summary>Throughput of the encoder on <paramref name="count"/> texts: the dataset's templated texts (cycled), else made-up survey-like ones.</summary>
+    /// <summary>Throughput of the encoder on <paramref name="count"/> templated texts of the dataset (cycled), else made-up survey-like ones.</summary>
     private static int Bench(ITextEncoder encoder, PreferenceDataset? dataset, EmbeddingTemplate template, int count)
     {
-        var pool = dataset is null ? MadeUpSurveyTexts(template) : dataset.Questions.SelectMany(q => template.FormatAll(q.Text, q.Options)).ToList();
-        var texts = Enumerable.Range(0, count).Select(i => pool[i % pool.Count] + (i >= pool.Count ? $" ({i / pool.Count})" : "")).ToList();
-        long tokens = encoder is BertEncoder bert ? texts.Sum(t => (long)bert.Tokenizer.Encode(t).Length) : 0;
-        encoder.Embed(texts.Take(Math.Min(64, texts.Count)).ToList()); // warm-up: JIT and buffers
-        var stopwatch = Stopwatch.StartNew();
-        encoder.Embed(texts);
-        var seconds = stopwatch.Elapsed.TotalSeconds;
+        var texts = EncoderThroughput.SampleTexts(template, count, dataset?.Questions);
+        var measured = EncoderThroughput.Measure(encoder, texts);
         var result = new Dictionary<string, object>
         {
-            ["texts"] = texts.Count,
-            ["seconds"] = Math.Round(seconds, 3),
-            ["texts_per_second"] = Math.Round(texts.Count / seconds, 1),
+            ["texts"] = measured.Texts,
+            ["seconds"] = Math.Round(measured.Seconds, 3),
+            ["texts_per_second"] = Math.Round(measured.TextsPerSecond, 1),
             ["encoder"] = encoder.Identity,
             ["template"] = template.Identity,
             ["source"] = dataset?.Name ?? "made-up survey texts",
             ["cores"] = Environment.ProcessorCount,
         };
-        if (tokens > 0)
+        if (measured.Tokens > 0)
         {
-            result["tokens"] = tokens;
-            result["mean_tokens_per_text"] = Math.Round((double)tokens / texts.Count, 1);
-            result["tokens_per_second"] = Math.Round(tokens / seconds, 0);
+            result["tokens"] = measured.Tokens;
+            result["mean_tokens_per_text"] = Math.Round((double)measured.Tokens / measured.Texts, 1);
+            result["tokens_per_second"] = Math.Round(measured.TokensPerSecond, 0);
         }
         Console.WriteLine(JsonSerializer.Serialize(result));
         return 0;
-    }
-
-    /// <summary>Survey-like questions with 2–5 options (for --bench without a dataset).</summary>
-    private static List<string> MadeUpSurveyTexts(EmbeddingTemplate template)
-    {
-        string[] subjects = ["the national government", "your local schools", "large technology companies", "the news media", "scientists", "labor unions",
-            "the police in your area", "elected officials", "religious organizations", "the military"];
-        string[] stems = ["How much do you trust {0} to act in the public interest?", "Overall, do you think {0} have a positive or negative effect on the way things are going in this country today?",
-            "In the next ten years, do you expect the influence of {0} to grow, shrink, or stay about the same?", "How well do you think {0} understand the problems of people like you?"];
-        string[][] scales = [["A great deal", "A fair amount", "Not too much", "Not at all"], ["Positive", "Negative"], ["Grow", "Shrink", "Stay about the same"],
-            ["Very well", "Somewhat well", "Not too well", "Not at all well", "Refused"]];
-        var texts = new List<string>();
-        for (var s = 0; s < subjects.Length; s++)
-            for (var q = 0; q < stems.Length; q++)
-                texts.AddRange(template.FormatAll(string.Format(CultureInfo.InvariantCulture, stems[q], subjects[s]), scales[q]));
-        return texts;
     }
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
