@@ -69,7 +69,7 @@ public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
         Options = options;
         var root = options.BaseUrl.AbsoluteUri.TrimEnd('/');
         endpoint = new Uri(root.EndsWith("/v1", StringComparison.Ordinal) ? root + "/embeddings" : root + "/v1/embeddings");
-        http = new HttpClient(handler ?? new SocketsHttpHandler(), disposeHandler: true) { Timeout = options.Timeout };
+        http = new HttpClient(handler ?? new SocketsHttpHandler(), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         apiKey = string.IsNullOrEmpty(options.ApiKeyVariable) ? null : Environment.GetEnvironmentVariable(options.ApiKeyVariable);
         if (string.IsNullOrEmpty(apiKey)) apiKey = null;
         dimension = options.Dimension;
@@ -145,20 +145,24 @@ public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
             TimeSpan? retryAfter = null;
             try
             {
+                // Asynchronous send under a per-attempt deadline: the synchronous Send does not reliably
+                // abandon a request whose answer is late.
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(Options.Timeout);
                 using var message = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent(body) };
                 message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
                 if (apiKey is not null) message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-                using var response = http.Send(message, HttpCompletionOption.ResponseContentRead, cancellationToken);
-                var text = ReadBody(response);
+                using var response = http.SendAsync(message, HttpCompletionOption.ResponseContentRead, deadline.Token).GetAwaiter().GetResult();
+                var text = response.Content.ReadAsStringAsync(deadline.Token).GetAwaiter().GetResult();
                 if (response.IsSuccessStatusCode) return Parse(text, batch.Count);
                 var status = (int)response.StatusCode;
                 failure = $"HTTP {status} {response.ReasonPhrase}: {Excerpt(text)}";
                 if (status != 429 && status < 500) throw new EmbeddingServerException($"{endpoint}: {failure} (not retried)");
                 retryAfter = RetryAfter(response);
             }
-            catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                failure = $"no answer within {Options.Timeout.TotalSeconds:0.#} s" + (e.InnerException is TimeoutException ? "" : $" ({e.Message})");
+                failure = $"no answer within {Options.Timeout.TotalSeconds:0.#} s";
             }
             catch (HttpRequestException e)
             {
@@ -170,13 +174,6 @@ public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
             var wait = retryAfter ?? backoff;
             Delay(wait > Options.MaxBackoff ? Options.MaxBackoff : wait);
         }
-    }
-
-    private static string ReadBody(HttpResponseMessage response)
-    {
-        using var stream = response.Content.ReadAsStream();
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return reader.ReadToEnd();
     }
 
     /// <summary>The Retry-After header as a wait: delta-seconds or an HTTP date; null when absent.</summary>

@@ -102,10 +102,10 @@ public sealed class OpenAiEmbeddingClientTests : IDisposable
         var encoder = new CountingEncoder();
         var server = Server((n, body, context) =>
         {
-            if (n == 1) Thread.Sleep(3000);
+            if (n == 1) Thread.Sleep(5000);
             LoopbackServer.Reply(context, 200, Answer(encoder, Inputs(body)));
         });
-        var vectors = Client(server, timeoutSeconds: 0.5).Embed(Texts(2));
+        var vectors = Client(server, timeoutSeconds: 1.5).Embed(Texts(2));
         Assert.Equal(encoder.Embed(Texts(2)), vectors);
         Assert.Equal(2, server.RequestCount);
         Assert.Equal([TimeSpan.FromSeconds(1)], delays);
