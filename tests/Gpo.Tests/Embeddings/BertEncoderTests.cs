@@ -102,7 +102,8 @@ public class BertEncoderTests
         Assert.Equal(0.5204998778, Gelu.Erf(0.5f), 1e-6);
         Assert.Equal(0.8427007929, Gelu.Erf(1f), 1e-6);
         Assert.Equal(-0.9953222650, Gelu.Erf(-2f), 1e-6);
-        float[] x = [.. Enumerable.Range(-40, 81).Select(i => i * 0.15f)];
+        // 1,101 values from −6 to 6 (more than one internal block of 512), including 0 and large |x|.
+        float[] x = [.. Enumerable.Range(-550, 1101).Select(i => i * 0.011f), -20f, 20f];
         var y = x.ToArray();
         Gelu.InPlace(y);
         for (var i = 0; i < x.Length; i++)
