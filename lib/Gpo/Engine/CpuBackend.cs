@@ -23,8 +23,16 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
 
     public void LinearForward(ReadOnlyMemory<T> x, ReadOnlyMemory<T> weight, ReadOnlyMemory<T> bias, Memory<T> y, int rows, int inFeatures, int outFeatures, bool relu)
     {
+        if (typeof(T) == typeof(float))
+        {
+            // Bias and ReLU fused into the product's store.
+            Gemm.Multiply(MemoryMarshal.Cast<T, float>(x.Span), inFeatures, false, MemoryMarshal.Cast<T, float>(weight.Span), inFeatures, true,
+                MemoryMarshal.Cast<T, float>(y.Span), outFeatures, rows, outFeatures, inFeatures, accumulate: false, parallel: true,
+                MemoryMarshal.Cast<T, float>(bias.Span), relu);
+            return;
+        }
         Multiply(x.Span, inFeatures, false, weight.Span, inFeatures, true, y.Span, outFeatures, rows, outFeatures, inFeatures, accumulate: false, parallel: true);
-        ForRows(rows, (start, end) => RowKernels.AddBias(y.Span.Slice(start * outFeatures, (end - start) * outFeatures), bias.Span, end - start, outFeatures, relu));
+        RowKernels.AddBias(y.Span, bias.Span, rows, outFeatures, relu);
     }
 
     public void LinearBackward(ReadOnlyMemory<T> x, ReadOnlyMemory<T> weight, ReadOnlyMemory<T> δy, Memory<T> δx, Memory<T> δweight, Memory<T> δbias,
@@ -80,22 +88,21 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
     public void AttentionForward(ReadOnlyMemory<T> queries, ReadOnlyMemory<T> keysValues, Memory<T> probabilities, Memory<T> output, AttentionLayout layout)
     {
         CheckAttention(layout, queries.Length, keysValues.Length, probabilities.Length);
-        int nc = layout.ContextPerGroup, nt = layout.TargetsPerGroup, width = layout.Width, headWidth = layout.HeadWidth;
+        int nc = layout.ContextPerGroup, width = layout.Width, headWidth = layout.HeadWidth;
         T scale = T.One / T.Sqrt(T.CreateChecked(headWidth));
         ForItems(layout.Groups * layout.Heads, item =>
         {
-            int group = item / layout.Heads, head = item % layout.Heads;
-            int keys = layout.RealContext[group];
+            var (group, head, keys, keyOffset, valueOffset, block) = HeadItem.Of(layout, item);
             var q = queries.Span;
             var kv = keysValues.Span;
-            var p = probabilities.Span.Slice(item * layout.QueriesPerGroup * nc, layout.QueriesPerGroup * nc);
+            var p = probabilities.Span.Slice(block, layout.QueriesPerGroup * nc);
             var o = output.Span;
-            int keyOffset = group * nc * 2 * width + head * headWidth;
-            int valueOffset = keyOffset + width;
-            foreach (var (queryRow, rows, pRow) in QuerySegments(layout, group))
+            var keysTransposed = TransposeHead(kv[keyOffset..], 2 * width, keys, headWidth, out int keysStride);
+            for (int segment = 0; segment < 2; segment++)
             {
-                // S[rows, keys] = Q_h[rows, hw] · K_h[keys, hw]ᵀ
-                Multiply(q[(queryRow * width + head * headWidth)..], width, false, kv[keyOffset..], 2 * width, true,
+                var (queryRow, rows, pRow) = QuerySegment(layout, group, segment);
+                // S[rows, keys] = Q_h[rows, hw] · K_hᵀ[hw, keys]
+                Multiply(q[(queryRow * width + head * headWidth)..], width, false, keysTransposed, keysStride, false,
                     p[(pRow * nc)..], nc, rows, keys, headWidth, accumulate: false, parallel: false);
                 RowKernels.Softmax(p[(pRow * nc)..], rows, keys, nc, scale);
                 // O_h[rows, hw] = P[rows, keys] · V_h[keys, hw]
@@ -113,30 +120,27 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
         T scale = T.One / T.Sqrt(T.CreateChecked(headWidth));
         ForItems(layout.Groups * layout.Heads, item =>
         {
-            int group = item / layout.Heads, head = item % layout.Heads;
-            int keys = layout.RealContext[group];
+            var (group, head, keys, keyOffset, valueOffset, block) = HeadItem.Of(layout, item);
             var q = queries.Span;
             var kv = keysValues.Span;
             var δq = δqueries.Span;
             var δkv = δkeysValues.Span;
             var δo = δoutput.Span;
-            int block = item * layout.QueriesPerGroup * nc;
             var p = probabilities.Span.Slice(block, layout.QueriesPerGroup * nc);
             var δs = scratch.Span.Slice(block, layout.QueriesPerGroup * nc);
-            int keyOffset = group * nc * 2 * width + head * headWidth;
-            int valueOffset = keyOffset + width;
-            bool first = true;
-            foreach (var (queryRow, rows, pRow) in QuerySegments(layout, group))
+            var valuesTransposed = TransposeHead(kv[valueOffset..], 2 * width, keys, headWidth, out int valuesStride);
+            for (int segment = 0; segment < 2; segment++)
             {
+                var (queryRow, rows, pRow) = QuerySegment(layout, group, segment);
+                bool first = segment == 0;
                 int qOffset = queryRow * width + head * headWidth;
                 // δP[rows, keys] = δO_h · V_hᵀ ;  δV_h[keys, hw] (+)= Pᵀ · δO_h
-                Multiply(δo[qOffset..], width, false, kv[valueOffset..], 2 * width, true, δs[(pRow * nc)..], nc, rows, keys, headWidth, false, false);
+                Multiply(δo[qOffset..], width, false, valuesTransposed, valuesStride, false, δs[(pRow * nc)..], nc, rows, keys, headWidth, false, false);
                 Multiply(p[(pRow * nc)..], nc, true, δo[qOffset..], width, false, δkv[valueOffset..], 2 * width, keys, headWidth, rows, !first, false);
                 RowKernels.SoftmaxBackward(p[(pRow * nc)..], δs[(pRow * nc)..], rows, keys, nc, scale);
                 // δQ_h = δS · K_h ;  δK_h (+)= δSᵀ · Q_h
                 Multiply(δs[(pRow * nc)..], nc, false, kv[keyOffset..], 2 * width, false, δq[qOffset..], width, rows, headWidth, keys, false, false);
                 Multiply(δs[(pRow * nc)..], nc, true, q[qOffset..], width, false, δkv[keyOffset..], 2 * width, keys, headWidth, rows, !first, false);
-                first = false;
             }
             // Padding context tokens are not keys: their K and V gradients are zero.
             for (int row = keys; row < nc; row++)
@@ -147,12 +151,52 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
         });
     }
 
-    /// <summary>The two query segments of a group: (first token row, row count, first row in the group's P block).</summary>
-    private static (int QueryRow, int Rows, int ProbabilityRow)[] QuerySegments(AttentionLayout layout, int group) =>
-    [
-        (group * layout.ContextPerGroup, layout.ContextPerGroup, 0),
-        (layout.Groups * layout.ContextPerGroup + group * layout.TargetsPerGroup, layout.TargetsPerGroup, layout.ContextPerGroup),
-    ];
+    [ThreadStatic] private static T[]? headScratch;
+    [ThreadStatic] private static int headScratchOffset;
+
+    /// <summary>
+    /// One head's keys (or values) [keys, headWidth] at row stride <paramref name="stride"/>, transposed into
+    /// this thread's 64-byte aligned scratch as [headWidth, keys] with row stride <paramref name="transposedStride"/>
+    /// (keys rounded up to a cache line), so the score products read a row-major B in place.
+    /// </summary>
+    private static unsafe ReadOnlySpan<T> TransposeHead(ReadOnlySpan<T> source, int stride, int keys, int headWidth, out int transposedStride)
+    {
+        int perLine = 64 / sizeof(T);
+        transposedStride = (keys + perLine - 1) / perLine * perLine;
+        int length = headWidth * transposedStride;
+        if (headScratch is null || headScratch.Length - headScratchOffset < length)
+        {
+            headScratch = GC.AllocateArray<T>(length + perLine, pinned: true);
+            nint address = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(headScratch));
+            headScratchOffset = (int)((64 - (address & 63)) & 63) / sizeof(T);
+        }
+        var transposed = headScratch.AsSpan(headScratchOffset, length);
+        for (int j = 0; j < keys; j++)
+        {
+            var row = source.Slice(j * stride, headWidth);
+            for (int p = 0; p < headWidth; p++) transposed[p * transposedStride + j] = row[p];
+        }
+        return transposed;
+    }
+
+    /// <summary>
+    /// One (group, head) work item of the attention: its real key count, where its K and V columns start in
+    /// the [groups·Nc, 2·width] key/value buffer, and where its [Nc + Nt, Nc] probability block starts.
+    /// </summary>
+    private readonly record struct HeadItem(int Group, int Head, int Keys, int KeyOffset, int ValueOffset, int ProbabilityOffset)
+    {
+        public static HeadItem Of(AttentionLayout layout, int item)
+        {
+            int group = item / layout.Heads, head = item % layout.Heads;
+            int keyOffset = group * layout.ContextPerGroup * 2 * layout.Width + head * layout.HeadWidth;
+            return new HeadItem(group, head, layout.RealContext[group], keyOffset, keyOffset + layout.Width, item * layout.QueriesPerGroup * layout.ContextPerGroup);
+        }
+    }
+
+    /// <summary>Query segment 0 (context tokens) or 1 (target tokens) of a group: (first token row, row count, first row in the group's P block).</summary>
+    private static (int QueryRow, int Rows, int ProbabilityRow) QuerySegment(AttentionLayout layout, int group, int segment) => segment == 0
+        ? (group * layout.ContextPerGroup, layout.ContextPerGroup, 0)
+        : (layout.Groups * layout.ContextPerGroup + group * layout.TargetsPerGroup, layout.TargetsPerGroup, layout.ContextPerGroup);
 
     private static void CheckAttention(AttentionLayout layout, int queries, int keysValues, int probabilities)
     {
@@ -187,7 +231,7 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Parts }, body);
     }
 
-    /// <summary>The strided product of <see cref="Gemm.Multiply"/> for T: float32 goes to the blocked GEMM, anything else to a plain loop.</summary>
+    /// <summary>The strided product of <c>Gemm.Multiply</c> for T: float32 goes to the blocked GEMM, anything else to a plain loop.</summary>
     private static void Multiply(ReadOnlySpan<T> a, int lda, bool transposeA, ReadOnlySpan<T> b, int ldb, bool transposeB,
         Span<T> c, int ldc, int m, int n, int k, bool accumulate, bool parallel)
     {

@@ -152,6 +152,16 @@ public sealed class GpoModel<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
     }
 
+    private static void CopyConverted(ReadOnlySpan<float> source, Span<T> destination)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            source.CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(destination));
+            return;
+        }
+        for (int j = 0; j < source.Length; j++) destination[j] = T.CreateChecked(source[j]);
+    }
+
     /// <summary>Token inputs [tokens, dx+1]: context rows [x; y] of every group, then target rows [x; 0]; padding rows 0.</summary>
     private void FillInput(GpoBatch batch, Span<T> tokenInput)
     {
@@ -163,14 +173,14 @@ public sealed class GpoModel<T> where T : unmanaged, IFloatingPointIeee754<T>
             {
                 int source = g * batch.ContextPerGroup + t;
                 var row = tokenInput.Slice(source * width, width);
-                for (int j = 0; j < dx; j++) row[j] = T.CreateChecked(batch.ContextX[source * dx + j]);
+                CopyConverted(batch.ContextX.AsSpan(source * dx, dx), row);
                 row[dx] = T.CreateChecked(batch.ContextY[source]);
             }
             for (int t = 0; t < batch.RealTargets[g]; t++)
             {
                 int source = g * batch.TargetsPerGroup + t;
                 var row = tokenInput.Slice((batch.Groups * batch.ContextPerGroup + source) * width, width);
-                for (int j = 0; j < dx; j++) row[j] = T.CreateChecked(batch.TargetX[source * dx + j]);
+                CopyConverted(batch.TargetX.AsSpan(source * dx, dx), row);
             }
         }
     }

@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.Text.Json;
+using Gpo.Model;
+
+namespace Gpo.Cli;
+
+/// <summary><c>gpo bench</c>: seconds per training step (forward + backward + Adam) of the default GPO module on random data, as one JSON object.</summary>
+internal sealed class BenchCommand : ICliCommand
+{
+    public Command Build()
+    {
+        var steps = new Option<int>("--steps") { Description = "timed steps (the median is reported)", DefaultValueFactory = _ => 10 };
+        var warmup = new Option<int>("--warmup") { Description = "untimed steps first", DefaultValueFactory = _ => 5 };
+        var groups = new Option<int>("--groups") { Description = "groups per batch", DefaultValueFactory = _ => 8 };
+        var questions = new Option<int>("--questions") { Description = "context questions per group (and as many target questions)", DefaultValueFactory = _ => 55 };
+        var options = new Option<int>("--options") { Description = "options per question", DefaultValueFactory = _ => 4 };
+        var dimX = new Option<int>("--dim-x") { Description = "embedding width", DefaultValueFactory = _ => 384 };
+        var command = new Command("bench", "Time one GPO training step (8 groups × (220 + 220) tokens, dim_x 384, default architecture) and print {sec_per_step, gflops, shape}.");
+        foreach (var option in new[] { steps, warmup, groups, questions, options, dimX }) command.Options.Add(option);
+        command.SetAction(parseResult =>
+        {
+            var shape = new BenchmarkShape(parseResult.GetValue(groups), parseResult.GetValue(questions), parseResult.GetValue(options), parseResult.GetValue(dimX));
+            var config = new GpoConfig(shape.DimX);
+            var result = GpoBenchmark.Run(shape, config, Math.Max(1, parseResult.GetValue(steps)), Math.Max(0, parseResult.GetValue(warmup)));
+            using var stdout = new MemoryStream();
+            using (var json = new Utf8JsonWriter(stdout))
+            {
+                json.WriteStartObject();
+                json.WriteNumber("sec_per_step", Math.Round(result.SecondsPerStep, 5));
+                json.WriteNumber("gflops", Math.Round(result.Gflops, 2));
+                json.WriteNumber("gflop_per_step", Math.Round(result.FlopsPerStep / 1e9, 3));
+                json.WriteNumber("steps", result.Steps);
+                json.WriteStartObject("shape");
+                json.WriteNumber("groups", shape.Groups);
+                json.WriteNumber("context_tokens_per_group", shape.TokensPerSide);
+                json.WriteNumber("target_tokens_per_group", shape.TokensPerSide);
+                json.WriteNumber("options_per_question", shape.Options);
+                json.WriteNumber("dim_x", shape.DimX);
+                json.WriteNumber("d_model", config.ModelWidth);
+                json.WriteNumber("heads", config.Heads);
+                json.WriteNumber("layers", config.Layers);
+                json.WriteNumber("parameters", config.ParameterCount);
+                json.WriteEndObject();
+                json.WriteNumber("threads", Math.Min(2, Environment.ProcessorCount));
+                json.WriteString("simd", GpoInfo.SimdDescription);
+                // Other processes share the cores: the 1-minute load average says how much (Linux only).
+                if (File.Exists("/proc/loadavg")) json.WriteString("load_average", File.ReadAllText("/proc/loadavg").Split(' ')[0]);
+                json.WriteEndObject();
+            }
+            Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stdout.ToArray()));
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using System.Text.Json;
+using Gpo.Model;
+
+namespace Gpo.Cli;
+
+/// <summary><c>gpo predict --checkpoint model.safetensors --input group.json</c>: one group's few-shot predictions as JSON on stdout.</summary>
+internal sealed class PredictCommand : ICliCommand
+{
+    public Command Build()
+    {
+        var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "GPO checkpoint (safetensors, PyTorch state_dict names)", Required = true };
+        var input = new Option<FileInfo>("--input") { Description = "JSON: {\"context\": [{\"x\": [...], \"y\": 0.3}], \"targets\": [{\"x\": [[...], ...], \"y\": [...]?}]}", Required = true };
+        var command = new Command("predict", "Predict a group's answer distributions on target questions from a few (option, share) context pairs.");
+        command.Options.Add(checkpoint);
+        command.Options.Add(input);
+        command.SetAction(parseResult =>
+        {
+            var checkpointFile = parseResult.GetValue(checkpoint)!;
+            var inputFile = parseResult.GetValue(input)!;
+            try
+            {
+                var model = GpoCheckpoint.Load<float>(checkpointFile.FullName);
+                if (!inputFile.Exists) throw new FileNotFoundException($"{inputFile.FullName}: no such file");
+                var (context, targets) = PredictionInput.Parse(File.ReadAllText(inputFile.FullName), model.Config.DimX, inputFile.FullName);
+                var result = GpoInference.Predict(model, context, targets);
+                using var stdout = new MemoryStream();
+                using (var json = new Utf8JsonWriter(stdout))
+                {
+                    json.WriteStartObject();
+                    json.WriteStartArray("predictions");
+                    foreach (var question in result.Predictions)
+                    {
+                        json.WriteStartArray();
+                        foreach (var p in question) json.WriteNumberValue(p);
+                        json.WriteEndArray();
+                    }
+                    json.WriteEndArray();
+                    if (result.Loss is double loss) json.WriteNumber("loss", loss);
+                    json.WriteEndObject();
+                }
+                Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stdout.ToArray()));
+                return 0;
+            }
+            catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException or IOException)
+            {
+                Console.Error.WriteLine($"gpo predict: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,67 @@
+
+namespace Gpo.Model;
+
+/// <summary>One context token of a group: an option's embedding x [dimX] and the group's share y of that option.</summary>
+public sealed record ContextToken(float[] X, float Y);
+
+/// <summary>One target question: the embeddings of its options [options][dimX] and, when known, the group's shares.</summary>
+public sealed record TargetQuestion(float[][] Options, float[]? Shares = null);
+
+/// <summary>The model's answer for one group: p̂ per target question (each sums to 1), and the loss when every target had shares.</summary>
+public sealed record GroupPrediction(float[][] Predictions, double? Loss);
+
+/// <summary>
+/// Few-shot prediction for one group (spec §5): the group's known (x, y) pairs as context, any number of
+/// questions as targets, one forward pass, no gradient step.
+/// </summary>
+public static class GpoInference
+{
+    /// <summary>Predicts the group's distribution over the options of every target question.</summary>
+    public static GroupPrediction Predict(GpoModel<float> model, IReadOnlyList<ContextToken> context, IReadOnlyList<TargetQuestion> targets)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(targets);
+        int dx = model.Config.DimX;
+        if (context.Count == 0) throw new ArgumentException("predict: the context needs at least one token");
+        if (targets.Count == 0) return new GroupPrediction([], null);
+        int targetTokens = targets.Sum(t => t.Options.Length);
+        var contextX = new float[context.Count * dx];
+        var contextY = new float[context.Count];
+        for (int i = 0; i < context.Count; i++)
+        {
+            if (context[i].X.Length != dx) throw new ArgumentException($"context[{i}].x: expected {dx} numbers, got {context[i].X.Length}");
+            context[i].X.CopyTo(contextX, i * dx);
+            contextY[i] = context[i].Y;
+        }
+        bool allShares = targets.All(t => t.Shares is not null);
+        var targetX = new float[targetTokens * dx];
+        var targetY = allShares ? new float[targetTokens] : null;
+        int token = 0;
+        for (int q = 0; q < targets.Count; q++)
+        {
+            var question = targets[q];
+            if (question.Options.Length == 0) throw new ArgumentException($"targets[{q}].x: a question needs at least one option");
+            if (question.Shares is not null && question.Shares.Length != question.Options.Length)
+                throw new ArgumentException($"targets[{q}].y: expected {question.Options.Length} numbers, got {question.Shares.Length}");
+            for (int o = 0; o < question.Options.Length; o++, token++)
+            {
+                if (question.Options[o].Length != dx) throw new ArgumentException($"targets[{q}].x[{o}]: expected {dx} numbers, got {question.Options[o].Length}");
+                question.Options[o].CopyTo(targetX, token * dx);
+                if (targetY is not null) targetY[token] = question.Shares![o];
+            }
+        }
+        var batch = new GpoBatch(1, dx, context.Count, targetTokens, contextX, contextY, targetX, targetY,
+            [context.Count], [targets.Select(t => t.Options.Length).ToArray()]);
+        float loss = model.Forward(batch);
+        var p = model.Predictions;
+        var predictions = new float[targets.Count][];
+        token = 0;
+        for (int q = 0; q < targets.Count; q++)
+        {
+            predictions[q] = p.Slice(token, targets[q].Options.Length).ToArray();
+            token += targets[q].Options.Length;
+        }
+        return new GroupPrediction(predictions, allShares ? loss : null);
+    }
+}
