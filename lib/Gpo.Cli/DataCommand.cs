@@ -20,30 +20,34 @@ internal sealed class DataCommand : ICliCommand
         inspect.Options.Add(format);
         inspect.Options.Add(dataRoot);
         inspect.Options.Add(json);
-        inspect.SetAction(parseResult =>
-        {
-            PreferenceDataset dataset;
-            try
-            {
-                dataset = DatasetLoader.Load(parseResult.GetValue(source)!, parseResult.GetValue(format), parseResult.GetValue(dataRoot));
-            }
-            catch (DataFormatException e)
-            {
-                Console.Error.WriteLine($"gpo data inspect: {e.Message}");
-                return 1;
-            }
-            if (parseResult.GetValue(json)) WriteJson(DatasetSummary.Of(dataset));
-            else WriteTables(DatasetSummary.Of(dataset));
-            return 0;
-        });
+        inspect.SetAction(parseResult => Inspect(parseResult.GetValue(source)!, parseResult.GetValue(format), parseResult.GetValue(dataRoot),
+            parseResult.GetValue(json), Console.Out, Console.Error));
         data.Subcommands.Add(inspect);
         return data;
     }
 
-    private static void WriteJson(DatasetSummary summary)
+    /// <summary>Loads and describes a dataset; returns the exit code (1 with a message naming file/line/field on bad input).</summary>
+    internal static int Inspect(string source, string? format, string? dataRoot, bool json, TextWriter stdout, TextWriter stderr)
     {
-        using var stdout = Console.OpenStandardOutput();
-        using var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        PreferenceDataset dataset;
+        try
+        {
+            dataset = DatasetLoader.Load(source, format, dataRoot);
+        }
+        catch (DataFormatException e)
+        {
+            stderr.WriteLine($"gpo data inspect: {e.Message}");
+            return 1;
+        }
+        if (json) WriteJson(DatasetSummary.Of(dataset), stdout);
+        else WriteTables(DatasetSummary.Of(dataset), stdout);
+        return 0;
+    }
+
+    private static void WriteJson(DatasetSummary summary, TextWriter stdout)
+    {
+        using var buffer = new MemoryStream();
+        using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         writer.WriteStartObject();
         writer.WriteString("name", summary.Name);
         writer.WriteString("format", summary.Format);
@@ -70,12 +74,12 @@ internal sealed class DataCommand : ICliCommand
         writer.WriteEndArray();
         writer.WriteEndObject();
         writer.Flush();
-        stdout.WriteByte((byte)'\n');
+        stdout.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
     }
 
-    private static void WriteTables(DatasetSummary summary)
+    private static void WriteTables(DatasetSummary summary, TextWriter stdout)
     {
-        var console = AnsiConsole.Console;
+        var console = ReferenceEquals(stdout, Console.Out) ? AnsiConsole.Console : AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
         console.MarkupLine($"[bold]{Markup.Escape(summary.Name)}[/] ({Markup.Escape(summary.Format)}), version {summary.Version[..Math.Min(12, summary.Version.Length)]}");
         console.MarkupLine($"{summary.Groups.Count} groups, {summary.QuestionCount} questions, {summary.PairCount} (group, question) pairs, {(summary.IsDense ? "dense" : "sparse")}; {summary.QuestionsWithOrdinals} questions with ordinals{(summary.FeatureDimension is { } d ? $"; features d_x = {d}" : "")}");
         var options = new Table().AddColumn("options").AddColumn(new TableColumn("questions").RightAligned());

@@ -126,37 +126,31 @@ public static class GlobalOpinionQa
         return builder.Build(DatasetProvenance.FromFiles(format, root, files.Select(f => f.Path)), countries?.ToList());
     }
 
-    private static void ReadBench(JsonElement root, string file, PreferenceDatasetBuilder builder, IReadOnlyCollection<string>? countries)
-    {
-        if (root.ValueKind != JsonValueKind.Array) throw new DataFormatException(file, 1, null, "expected a list of {country, question, options, distribution} records");
-        int index = 0;
-        foreach (var record in root.EnumerateArray())
-        {
-            var at = new SourceRef(file, null, $"[{index++}]");
-            var country = JsonInput.String(record, "country", at);
-            var text = JsonInput.String(record, "question", at);
-            var options = JsonInput.Options(record, "options", at);
-            var question = builder.AddQuestion(new Question(QuestionIdentity.Hash(text, options), text, options), at);
-            if (countries is not null && !countries.Contains(country)) continue;
-            var field = at with { Field = at.Field + ".distribution" };
-            builder.AddDistribution(country, question.Id, JsonInput.Numbers(JsonInput.Property(record, "distribution", at), field), field);
-        }
-    }
+    /// <summary>GlobalOpinionBench records: <c>{country, question, options, distribution}</c>.</summary>
+    private static void ReadBench(JsonElement root, string file, PreferenceDatasetBuilder builder, IReadOnlyCollection<string>? countries) =>
+        ReadLongRecords(root, file, builder, countries, "country", "distribution", (text, _) => text);
 
-    private static void ReadModularPluralism(JsonElement root, string file, PreferenceDatasetBuilder builder, IReadOnlyCollection<string>? countries)
+    /// <summary>Modular-pluralism records: <c>{question: "Question: ...\nOptions: ...", options, attribute: country, gold_distribution}</c>.</summary>
+    private static void ReadModularPluralism(JsonElement root, string file, PreferenceDatasetBuilder builder, IReadOnlyCollection<string>? countries) =>
+        ReadLongRecords(root, file, builder, countries, "attribute", "gold_distribution", ModularPluralismText.BareQuestion);
+
+    /// <summary>A JSON list of one-(country, question)-per-record objects with <c>question</c> and <c>options</c>.</summary>
+    private static void ReadLongRecords(JsonElement root, string file, PreferenceDatasetBuilder builder, IReadOnlyCollection<string>? countries,
+        string countryField, string distributionField, Func<string, SourceRef, string> bareText)
     {
-        if (root.ValueKind != JsonValueKind.Array) throw new DataFormatException(file, 1, null, "expected a list of {question, options, attribute, gold_distribution} records");
+        if (root.ValueKind != JsonValueKind.Array)
+            throw new DataFormatException(file, 1, null, $"expected a list of {{{countryField}, question, options, {distributionField}}} records");
         int index = 0;
         foreach (var record in root.EnumerateArray())
         {
             var at = new SourceRef(file, null, $"[{index++}]");
-            var country = JsonInput.String(record, "attribute", at);
-            var text = ModularPluralismText.BareQuestion(JsonInput.String(record, "question", at), at with { Field = at.Field + ".question" });
+            var country = JsonInput.String(record, countryField, at);
+            var text = bareText(JsonInput.String(record, "question", at), at with { Field = at.Field + ".question" });
             var options = JsonInput.Options(record, "options", at);
             var question = builder.AddQuestion(new Question(QuestionIdentity.Hash(text, options), text, options), at);
             if (countries is not null && !countries.Contains(country)) continue;
-            var field = at with { Field = at.Field + ".gold_distribution" };
-            builder.AddDistribution(country, question.Id, JsonInput.Numbers(JsonInput.Property(record, "gold_distribution", at), field), field);
+            var field = at with { Field = $"{at.Field}.{distributionField}" };
+            builder.AddDistribution(country, question.Id, JsonInput.Numbers(JsonInput.Property(record, distributionField, at), field), field);
         }
     }
 

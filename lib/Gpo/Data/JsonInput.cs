@@ -16,7 +16,7 @@ public static class JsonInput
         catch (JsonException e)
         {
             throw new DataFormatException(displayName, e.LineNumber is { } l ? (int)l + 1 : null, null,
-                $"malformed JSON (byte {e.BytePositionInLine + 1} of the line): {e.Message.Split(" Path:")[0]}", e);
+                $"malformed JSON (byte {e.BytePositionInLine + 1} of the line): {e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]}", e);
         }
     }
 

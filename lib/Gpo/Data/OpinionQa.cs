@@ -127,24 +127,26 @@ public static class OpinionQa
 
     /// <summary>
     /// The modular-pluralism OpinionQA file: <c>[{question: "Question: ...\nOptions: ...\nAnswer:", options, attribute: "ATTR_group", gold_distribution}]</c>
-    /// (unweighted shares, refusal options already dropped). Ordinals and qkeys are joined from the
-    /// <paramref name="infoFiles"/> by normalised text + options; when the file's options were broken on
-    /// commas, by text + option count when that is unambiguous (the info.csv option texts are then used).
-    /// Questions that cannot be joined keep the file's options, a hashed id and no ordinals (reported).
+    /// (unweighted shares, refusal options already dropped). Questions are joined to the <paramref name="infoFiles"/> by
+    /// normalised text + options, which gives their qkey and ordinals. A question whose text is in info.csv but whose
+    /// options are not is **dropped**: its creator split options on commas and mangled quotes, and the shares of the
+    /// mangled options are 0 (e.g. "Importan" / "ut not essential" for "Important, but not essential"), so its
+    /// distribution is corrupt. A question whose text is not in info.csv at all keeps the file's options, a hashed id and
+    /// no ordinals. Both are reported.
     /// </summary>
     public static PreferenceDataset LoadModularPluralism(string path, IReadOnlyList<string> infoFiles, IReadOnlyList<string>? groups = null, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(infoFiles);
-        var root = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var display = Path.GetFileName(path);
         var info = infoFiles.SelectMany(f => OpinionQaInfo.Read(f, f)).ToList();
         var byMatchKey = info.GroupBy(r => QuestionIdentity.MatchKey(r.Text, r.AnswerOptions)).ToDictionary(g => g.Key, g => g.ToList());
-        var byText = info.GroupBy(r => QuestionIdentity.Normalize(r.Text)).ToDictionary(g => g.Key, g => g.ToList());
+        var knownTexts = info.Select(r => QuestionIdentity.Normalize(r.Text)).ToHashSet();
         var builder = new PreferenceDatasetBuilder(name ?? Path.GetFileNameWithoutExtension(path));
         using var document = JsonInput.Parse(path, display);
         if (document.RootElement.ValueKind != JsonValueKind.Array) throw new DataFormatException(display, 1, null, "expected a list of {question, options, attribute, gold_distribution} records");
-        var joined = new Dictionary<string, Question>(StringComparer.Ordinal);
-        int repaired = 0, unjoined = 0;
+        var joined = new Dictionary<string, Question?>(StringComparer.Ordinal);
+        var corrupt = new List<string>();
+        int unjoined = 0;
         var records = new List<(string Attribute, string Group, Question Question, double[] Shares, SourceRef Field)>();
         int index = 0;
         foreach (var record in document.RootElement.EnumerateArray())
@@ -153,16 +155,30 @@ public static class OpinionQa
             var attributeGroup = JsonInput.String(record, "attribute", at);
             int underscore = attributeGroup.IndexOf('_', StringComparison.Ordinal);
             if (underscore <= 0) throw (at with { Field = at.Field + ".attribute" }).Error($"expected ATTRIBUTE_group, found \"{attributeGroup}\"");
-            var text = ModularPluralismText.BareQuestion(JsonInput.String(record, "question", at), at with { Field = at.Field + ".question" });
+            var text = UnquoteCsvText(ModularPluralismText.BareQuestion(JsonInput.String(record, "question", at), at with { Field = at.Field + ".question" }));
             var options = JsonInput.Options(record, "options", at);
             var key = QuestionIdentity.MatchKey(text, options);
             if (!joined.TryGetValue(key, out var question))
             {
-                question = Join(text, options, byMatchKey, byText, joined.Values, out var how);
-                if (how == JoinKind.Repaired) repaired++;
-                if (how == JoinKind.None) unjoined++;
+                if (byMatchKey.TryGetValue(key, out var rows))
+                {
+                    // A qkey can carry several wordings (IDIMPORT_W43): a second wording gets a hashed id.
+                    var id = joined.Values.Any(q => q?.Id == rows[0].Key) ? QuestionIdentity.Hash(text, options) : rows[0].Key;
+                    question = new Question(id, text, options, rows[0].Ordinals);
+                }
+                else if (knownTexts.Contains(QuestionIdentity.Normalize(text)))
+                {
+                    question = null;
+                    corrupt.Add(text);
+                }
+                else
+                {
+                    question = new Question(QuestionIdentity.Hash(text, options), text, options);
+                    unjoined++;
+                }
                 joined[key] = question;
             }
+            if (question is null) continue;
             var field = at with { Field = at.Field + ".gold_distribution" };
             var shares = JsonInput.Numbers(JsonInput.Property(record, "gold_distribution", at), field);
             if (shares.Length != question.OptionCount) throw field.Error($"{shares.Length} shares for {question.OptionCount} options");
@@ -174,35 +190,18 @@ public static class OpinionQa
             builder.AddQuestion(r.Question, r.Field);
             builder.AddDistribution(naming[(r.Attribute, r.Group)], r.Question.Id, r.Shares, r.Field);
         }
-        if (repaired > 0) builder.Issues.Add(new DataIssue(display, null, "options", $"{repaired} question(s) had options broken on commas; joined to info.csv by text and option count, info.csv option texts used"));
-        if (unjoined > 0) builder.Issues.Add(new DataIssue(display, null, "question", $"{unjoined} question(s) not found in info.csv: kept with the file's options, a hashed id and no ordinals (W1 alignment undefined for them)"));
+        if (corrupt.Count > 0)
+            builder.Issues.Add(new DataIssue(display, null, "options", $"{corrupt.Count} question(s) dropped: the text is in info.csv but the options were mangled (split on commas, stray quotes) and their shares lost, e.g. \"{corrupt[0]}\""));
+        if (unjoined > 0)
+            builder.Issues.Add(new DataIssue(display, null, "question", $"{unjoined} question(s) not found in info.csv: kept with the file's options, a hashed id and no ordinals (alignment_w1 undefined for them)"));
         return builder.Build(DatasetProvenance.FromFiles(ModularPluralismFormat, null, infoFiles.Append(path)), groups);
     }
 
-    private enum JoinKind { Exact, Repaired, None }
-
-    private static Question Join(string text, List<string> options, Dictionary<string, List<OpinionQaInfoRow>> byMatchKey,
-        Dictionary<string, List<OpinionQaInfoRow>> byText, IEnumerable<Question> used, out JoinKind how)
-    {
-        var usedIds = used.Select(q => q.Id).ToHashSet();
-        OpinionQaInfoRow? row = null;
-        how = JoinKind.None;
-        if (byMatchKey.TryGetValue(QuestionIdentity.MatchKey(text, options), out var exact))
-        {
-            row = exact[0];
-            how = JoinKind.Exact;
-        }
-        else if (byText.TryGetValue(QuestionIdentity.Normalize(text), out var sameText))
-        {
-            var candidates = sameText.Where(r => r.Ordinals.Count == options.Count)
-                .DistinctBy(r => QuestionIdentity.MatchKey(r.Text, r.AnswerOptions) + string.Join(",", r.Ordinals)).ToList();
-            if (candidates.Count == 1) { row = candidates[0]; how = JoinKind.Repaired; }
-        }
-        if (row is null) return new Question(QuestionIdentity.Hash(text, options), text, options);
-        // A qkey can carry several wordings (IDIMPORT_W43): the second wording gets a hashed id.
-        var id = usedIds.Contains(row.Key) ? QuestionIdentity.Hash(row.Text, row.AnswerOptions) : row.Key;
-        return how == JoinKind.Exact ? new Question(id, text, options, row.Ordinals) : row.ToQuestion(id);
-    }
+    /// <summary>Undoes CSV quoting left in a text (<c>"Do you say ""please""?"</c> → <c>Do you say "please"?</c>).</summary>
+    private static string UnquoteCsvText(string text) =>
+        text.Length >= 2 && text[0] == '"' && text[^1] == '"' && text.Contains("\"\"", StringComparison.Ordinal)
+            ? text[1..^1].Replace("\"\"", "\"", StringComparison.Ordinal)
+            : text;
 
     // ---------------------------------------------------------------- distribution CSV (mytrain_data.csv, *_default_human.csv)
 

@@ -132,7 +132,8 @@ public sealed class PreferenceDatasetBuilder
             }
         }
         var p = new double[values.Count];
-        for (int i = 0; i < p.Length; i++) p[i] = values[i] / sum;
+        bool exact = Math.Abs(sum - 1) <= 1e-12; // keep the file's values bit for bit when they already sum to 1
+        for (int i = 0; i < p.Length; i++) p[i] = exact ? values[i] : values[i] / sum;
         AddGroup(group);
         var key = (_groupIndex[group], _questionIndex[questionId]);
         if (_distributions.TryGetValue(key, out var firstP))
@@ -172,10 +173,10 @@ public sealed class PreferenceDatasetBuilder
         foreach (var (file, (count, maxDeviation)) in _renormalisedByFile)
             Issues.Add(new DataIssue(file, null, null, $"{count} vectors renormalised: their sums were within {SumTolerance} of 1 (largest |sum − 1| = {Format(maxDeviation)})"));
         _renormalisedByFile.Clear();
-        var groups = groupOrder?.Where(_groupIndex.ContainsKey).ToList() ?? [.. _groups];
-        if (groupOrder is not null)
-            foreach (var missing in groupOrder.Where(g => !_groupIndex.ContainsKey(g)))
-                Issues.Add(new DataIssue(provenance.SourceFiles.FirstOrDefault() ?? _name, null, null, $"selected group '{missing}' has no data"));
+        var groupsWithData = _distributions.Keys.Select(k => _groups[k.Item1]).ToHashSet(StringComparer.Ordinal);
+        var groups = (groupOrder ?? _groups).Where(groupsWithData.Contains).ToList();
+        foreach (var missing in (groupOrder ?? _groups).Where(g => !groupsWithData.Contains(g)))
+            Issues.Add(new DataIssue(provenance.SourceFiles.FirstOrDefault() ?? _name, null, null, $"group '{missing}' has no data{(groupOrder is null ? " left" : "")}; not in the dataset"));
         var newGroupIndex = groups.Select((g, i) => (g, i)).ToDictionary(t => _groupIndex[t.g], t => t.i);
         var usedQuestions = _distributions.Keys.Where(k => newGroupIndex.ContainsKey(k.Item1)).Select(k => k.Item2).ToHashSet();
         var singleOption = Enumerable.Range(0, _questions.Count).Where(q => usedQuestions.Contains(q) && _questions[q].OptionCount < 2).ToList();

@@ -25,7 +25,9 @@ public sealed class PythonDict
 /// <summary>Malformed Python literal text; <see cref="Position"/> is the 0-based character offset.</summary>
 public sealed class PythonLiteralException : Exception
 {
-    public PythonLiteralException(string problem, int position) : base($"{problem} at character {position + 1}") { Position = position; }
+    /// <param name="problem">What is wrong.</param>
+    /// <param name="position">0-based character offset, or -1 when not meaningful.</param>
+    public PythonLiteralException(string problem, int position) : base(position >= 0 ? $"{problem} at character {position + 1}" : problem) { Position = position; }
     public PythonLiteralException() { }
     public PythonLiteralException(string message) : base(message) { }
     public PythonLiteralException(string message, Exception inner) : base(message, inner) { }
@@ -82,13 +84,13 @@ public sealed class PythonLiteral
             {
                 double d => d,
                 long l => l,
-                _ => throw new PythonLiteralException($"element {i} is not a number", 0),
+                _ => throw new PythonLiteralException($"element {i} is not a number", -1),
             }).ToArray();
         }
         var parts = trimmed[1..^1].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         var result = new double[parts.Length];
         for (int i = 0; i < parts.Length; i++)
-            if (!TryParseFloat(parts[i], out result[i])) throw new PythonLiteralException($"element {i} '{parts[i]}' is not a number", 0);
+            if (!TryParseFloat(parts[i], out result[i])) throw new PythonLiteralException($"element {i} '{parts[i]}' is not a number", -1);
         return result;
     }
 

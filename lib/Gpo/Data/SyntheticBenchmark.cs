@@ -16,9 +16,9 @@ public sealed record SyntheticSettings
     public int MinOptions { get; init; } = 3;
     public int MaxOptions { get; init; } = 5;
     /// <summary>Weight of the population term w0·x shared by all groups.</summary>
-    public double PopulationScale { get; init; } = 1.0;
+    public double PopulationScale { get; init; } = 2.0;
     /// <summary>Weight of the group term z_gᵀA x.</summary>
-    public double GroupScale { get; init; } = 1.5;
+    public double GroupScale { get; init; } = 0.7;
     /// <summary>Standard deviation of the per-(group, question, option) score noise.</summary>
     public double Noise { get; init; } = 0.3;
     public int Seed { get; init; }
