@@ -153,14 +153,16 @@ internal sealed class EmbedCommand : ICliCommand
         console.MarkupLine($"{Markup.Escape(dataset.Name)}: {dataset.Questions.Count} questions, {totalTexts} (question, option) texts; encoder {Markup.Escape(encoder.Identity)}; template {Markup.Escape(template.Identity)}");
         var stopwatch = Stopwatch.StartNew();
         QuestionEmbeddings? embeddings = null;
+        var cached = cache is null ? null : new CachedTextEncoder(encoder, cache, chunkSize, template.Identity);
         console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(context =>
             {
                 var task = context.AddTask("embedding", maxValue: Math.Max(1, totalTexts));
-                embeddings = DatasetEmbedder.Embed(dataset, encoder, template, postprocessing, cache, chunkSize,
+                embeddings = DatasetEmbedder.Embed(dataset, cached ?? encoder, template, postprocessing, cache: null, chunkSize,
                     new InlineProgress<(int Done, int Total)>(p => task.Value = p.Done));
                 task.Value = task.MaxValue;
             });
+        if (cached is not null) console.MarkupLine($"{cached.LastCachedCount} texts from the cache, {cached.LastComputedCount} computed");
         cache?.Compact(template.Identity);
         console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"done in {stopwatch.Elapsed.TotalSeconds:0.0} s; d_x = {embeddings!.Features.Dimension}; postprocessing {postprocessing.Label}"));
         if (output is not null)
