@@ -1,0 +1,205 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gpo.Data;
+using Gpo.Embeddings;
+using Spectre.Console;
+
+namespace Gpo.Cli;
+
+/// <summary>
+/// <c>gpo embed</c>: vectors for ad-hoc texts (<c>--text</c>, printed as a JSON array), for every
+/// (question, option) of a dataset (<c>--data</c>, saved with <c>--out</c>, cached and resumable), or a
+/// throughput measurement (<c>--bench</c>). The encoder is the built-in BERT model folder or an
+/// OpenAI-compatible server (<c>--server</c>).
+/// </summary>
+internal sealed class EmbedCommand : ICliCommand
+{
+    public Command Build()
+    {
+        var command = new Command("embed", "Embed texts or a dataset's (question, option) pairs with the built-in encoder or an embeddings server.");
+        var model = new Option<string?>("--model") { Description = "BERT model folder (default: env GPO_MODEL, then the folder `gpo models fetch` fills)." };
+        var texts = new Option<string[]>("--text") { Description = "A text to embed (repeatable); prints a JSON array of vectors." };
+        var normalize = new Option<bool>("--normalize") { Description = "L2-normalise the vectors (off by default: GPO uses raw mean pooling)." };
+        var data = new Option<string?>("--data") { Description = "Dataset: preset (" + string.Join(", ", DatasetLoader.Presets) + ") or path." };
+        var format = new Option<string?>("--format") { Description = "Dataset format (detected when absent)." };
+        var dataRoot = new Option<string?>("--data-root") { Description = "Folder with opinionqa/ and globalopinionqa/ (default: env GPO_DATA)." };
+        var template = new Option<string>("--template")
+        {
+            Description = "Template name (" + string.Join(", ", EmbeddingTemplate.BuiltIn.Keys) + ") or a pattern with {question} {options} {options_inline} {letter} {option}; \\n is a newline.",
+            DefaultValueFactory = _ => EmbeddingTemplate.Compact.Name,
+        };
+        var center = new Option<bool>("--center") { Description = "Subtract each question's mean option vector." };
+        var standardize = new Option<bool>("--standardize") { Description = "Standardise every feature over the dataset (after centring)." };
+        var output = new Option<string?>("--out") { Description = "Where to save a dataset's embeddings (safetensors with metadata)." };
+        var cacheFolder = new Option<string?>("--cache") { Description = "Embedding cache root (default: env GPO_CACHE, $XDG_CACHE_HOME/gpo or ~/.cache/gpo)." };
+        var noCache = new Option<bool>("--no-cache") { Description = "Neither read nor write the embedding cache." };
+        var chunkSize = new Option<int>("--chunk-size") { Description = "Texts per cache chunk (the unit of resumption).", DefaultValueFactory = _ => 512 };
+        var server = new Option<string?>("--server") { Description = "OpenAI-compatible embeddings server, e.g. http://127.0.0.1:8080 (llama-server --embeddings --pooling mean)." };
+        var serverModel = new Option<string?>("--server-model") { Description = "The model name sent to the server." };
+        var apiKeyVariable = new Option<string>("--api-key-env") { Description = "Environment variable holding the server's API key.", DefaultValueFactory = _ => "GPO_EMBEDDINGS_API_KEY" };
+        var serverBatch = new Option<int>("--server-batch") { Description = "Texts per server request.", DefaultValueFactory = _ => 32 };
+        var serverTimeout = new Option<double>("--server-timeout") { Description = "Seconds before a server request is abandoned (and retried).", DefaultValueFactory = _ => 120 };
+        var serverRetries = new Option<int>("--server-retries") { Description = "Retries after 429/5xx/time-outs.", DefaultValueFactory = _ => 5 };
+        var serverFields = new Option<string[]>("--server-field") { Description = "Extra request field name=JSON value (repeatable), e.g. embd_normalize=-1 for llama.cpp's unnormalised vectors." };
+        var bench = new Option<bool>("--bench") { Description = "Measure throughput (no cache): texts/s and tokens/s on --bench-texts texts (from --data, else made up)." };
+        var benchTexts = new Option<int>("--bench-texts") { Description = "How many texts --bench embeds.", DefaultValueFactory = _ => 10_000 };
+        foreach (var option in new Option[] { model, texts, normalize, data, format, dataRoot, template, center, standardize, output, cacheFolder, noCache, chunkSize,
+                     server, serverModel, apiKeyVariable, serverBatch, serverTimeout, serverRetries, serverFields, bench, benchTexts })
+            command.Options.Add(option);
+
+        command.SetAction(parseResult =>
+        {
+            try
+            {
+                var adHoc = parseResult.GetValue(texts) ?? [];
+                var dataSource = parseResult.GetValue(data);
+                var isBench = parseResult.GetValue(bench);
+                if (adHoc.Length == 0 && dataSource is null && !isBench)
+                    throw new ArgumentException("give --text, --data or --bench (see gpo embed --help)");
+                var embeddingTemplate = EmbeddingTemplate.FromNameOrPattern(parseResult.GetValue(template)!);
+                PreferenceDataset? dataset = dataSource is null ? null : DatasetLoader.Load(dataSource, parseResult.GetValue(format), parseResult.GetValue(dataRoot));
+                using var encoder = Encoder(parseResult.GetValue(model), parseResult.GetValue(normalize), parseResult.GetValue(server), parseResult.GetValue(serverModel),
+                    parseResult.GetValue(apiKeyVariable)!, parseResult.GetValue(serverBatch), parseResult.GetValue(serverTimeout), parseResult.GetValue(serverRetries),
+                    parseResult.GetValue(serverFields) ?? []);
+                if (isBench) return Bench(encoder.Value, dataset, embeddingTemplate, parseResult.GetValue(benchTexts));
+                EmbeddingCache? cache = parseResult.GetValue(noCache) ? null : OpenCache(encoder.Value, parseResult.GetValue(cacheFolder));
+                if (adHoc.Length > 0) return PrintVectors(cache is null ? encoder.Value : new CachedTextEncoder(encoder.Value, cache), adHoc);
+                var postprocessing = new FeaturePostprocessing(parseResult.GetValue(center), parseResult.GetValue(standardize));
+                return EmbedDataset(dataset!, encoder.Value, embeddingTemplate, postprocessing, cache, parseResult.GetValue(chunkSize), parseResult.GetValue(output));
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or InvalidDataException or IOException or DataFormatException
+                                          or EmbeddingServerException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"gpo embed: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>An encoder and whatever must be disposed with it.</summary>
+    private sealed class EncoderHandle(ITextEncoder value) : IDisposable
+    {
+        public ITextEncoder Value { get; } = value;
+        public void Dispose() => (Value as IDisposable)?.Dispose();
+    }
+
+    private static EncoderHandle Encoder(string? modelFolder, bool normalize, string? serverUrl, string? serverModel, string apiKeyVariable,
+        int serverBatch, double serverTimeout, int serverRetries, string[] serverFields)
+    {
+        if (serverUrl is not null)
+        {
+            if (string.IsNullOrEmpty(serverModel)) throw new ArgumentException("--server needs --server-model (the model name the server expects)");
+            if (normalize) throw new ArgumentException("--normalize applies to the built-in encoder; configure normalisation on the server");
+            if (!Uri.TryCreate(serverUrl, UriKind.Absolute, out var url)) throw new ArgumentException($"--server '{serverUrl}' is not an absolute URL");
+            return new EncoderHandle(new OpenAiEmbeddingClient(new EmbeddingServerOptions(url, serverModel)
+            {
+                ApiKeyVariable = apiKeyVariable,
+                BatchSize = serverBatch,
+                Timeout = TimeSpan.FromSeconds(serverTimeout),
+                MaxRetries = serverRetries,
+                ExtraFields = serverFields.ToDictionary(f => f.Split('=', 2)[0], ParseFieldValue, StringComparer.Ordinal),
+            }));
+        }
+        var folder = ModelFetcher.ResolveModelFolder(modelFolder)
+            ?? throw new ArgumentException("no model folder: give --model, set GPO_MODEL, or run `gpo models fetch` first");
+        return new EncoderHandle(new BertEncoder(folder, normalize));
+    }
+
+    /// <summary>The value of <c>name=value</c>: JSON when it parses (numbers, true, objects), else the text as a string.</summary>
+    private static JsonNode? ParseFieldValue(string field)
+    {
+        var parts = field.Split('=', 2);
+        if (parts.Length != 2 || parts[0].Length == 0) throw new ArgumentException($"--server-field '{field}' is not name=value");
+        try { return JsonNode.Parse(parts[1]); }
+        catch (JsonException) { return JsonValue.Create(parts[1]); }
+    }
+
+    private static EmbeddingCache OpenCache(ITextEncoder encoder, string? root)
+    {
+        var cache = EmbeddingCache.For(encoder, root);
+        foreach (var problem in cache.Problems) Console.Error.WriteLine($"gpo embed: cache: {problem}");
+        return cache;
+    }
+
+    private static int PrintVectors(ITextEncoder encoder, string[] texts)
+    {
+        var vectors = encoder.Embed(texts);
+        var dimension = encoder.Dimension;
+        using var stdout = Console.OpenStandardOutput();
+        using (var writer = new Utf8JsonWriter(stdout))
+        {
+            writer.WriteStartArray();
+            for (var i = 0; i < texts.Length; i++)
+            {
+                writer.WriteStartArray();
+                foreach (var value in vectors.AsSpan(i * dimension, dimension)) writer.WriteNumberValue(value);
+                writer.WriteEndArray();
+            }
+            writer.WriteEndArray();
+        }
+        stdout.WriteByte((byte)'\n');
+        return 0;
+    }
+
+    private static int EmbedDataset(PreferenceDataset dataset, ITextEncoder encoder, EmbeddingTemplate template, FeaturePostprocessing postprocessing,
+        EmbeddingCache? cache, int chunkSize, string? output)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        var totalTexts = dataset.Questions.Sum(q => q.OptionCount);
+        console.MarkupLine($"{Markup.Escape(dataset.Name)}: {dataset.Questions.Count} questions, {totalTexts} (question, option) texts; encoder {Markup.Escape(encoder.Identity)}; template {Markup.Escape(template.Identity)}");
+        var stopwatch = Stopwatch.StartNew();
+        QuestionEmbeddings? embeddings = null;
+        console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("embedding", maxValue: Math.Max(1, totalTexts));
+                embeddings = DatasetEmbedder.Embed(dataset, encoder, template, postprocessing, cache, chunkSize,
+                    new InlineProgress<(int Done, int Total)>(p => task.Value = p.Done));
+                task.Value = task.MaxValue;
+            });
+        cache?.Compact(template.Identity);
+        console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"done in {stopwatch.Elapsed.TotalSeconds:0.0} s; d_x = {embeddings!.Features.Dimension}; postprocessing {postprocessing.Label}"));
+        if (output is not null)
+        {
+            embeddings.Save(output);
+            console.MarkupLine($"saved {Markup.Escape(output)}");
+        }
+        else console.MarkupLine("[yellow]no --out given: vectors are in the cache only[/]");
+        return 0;
+    }
+
+    /// <summary>Throughput of the encoder on <paramref name="count"/> templated texts of the dataset (cycled), else made-up survey-like ones.</summary>
+    private static int Bench(ITextEncoder encoder, PreferenceDataset? dataset, EmbeddingTemplate template, int count)
+    {
+        var texts = EncoderThroughput.SampleTexts(template, count, dataset?.Questions);
+        var measured = EncoderThroughput.Measure(encoder, texts);
+        var result = new Dictionary<string, object>
+        {
+            ["texts"] = measured.Texts,
+            ["seconds"] = Math.Round(measured.Seconds, 3),
+            ["texts_per_second"] = Math.Round(measured.TextsPerSecond, 1),
+            ["encoder"] = encoder.Identity,
+            ["template"] = template.Identity,
+            ["source"] = dataset?.Name ?? "made-up survey texts",
+            ["cores"] = Environment.ProcessorCount,
+        };
+        if (measured.Tokens > 0)
+        {
+            result["tokens"] = measured.Tokens;
+            result["mean_tokens_per_text"] = Math.Round((double)measured.Tokens / measured.Texts, 1);
+            result["tokens_per_second"] = Math.Round(measured.TokensPerSecond, 0);
+        }
+        Console.WriteLine(JsonSerializer.Serialize(result));
+        return 0;
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

@@ -1,0 +1,252 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Gpo.Embeddings;
+
+/// <summary>Settings of an OpenAI-compatible embeddings server (llama.cpp <c>llama-server --embeddings</c>, vLLM, Ollama, TEI).</summary>
+/// <param name="BaseUrl">Server root, e.g. <c>http://127.0.0.1:8080</c> (a trailing <c>/v1</c> is accepted).</param>
+/// <param name="Model">The <c>model</c> field of each request.</param>
+public sealed record EmbeddingServerOptions(Uri BaseUrl, string Model)
+{
+    /// <summary>Name of the environment variable holding the API key (sent as <c>Authorization: Bearer</c>); unset or empty: no key.</summary>
+    public string? ApiKeyVariable { get; init; } = "GPO_EMBEDDINGS_API_KEY";
+
+    /// <summary>Texts per request.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Time limit of one request.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Further attempts after a failed one (429, 5xx, timeout, connection error); other errors are not retried.</summary>
+    public int MaxRetries { get; init; } = 5;
+
+    /// <summary>Wait before the first retry; doubles with each further one, up to <see cref="MaxBackoff"/>.</summary>
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest wait between attempts, also the cap on a server's Retry-After.</summary>
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The expected vector width; null learns it from the first response (every later one must agree).</summary>
+    public int? Dimension { get; init; }
+
+    /// <summary>
+    /// More fields for every request body, e.g. llama.cpp's <c>"embd_normalize": -1</c> (its default, 2, L2-normalises
+    /// each vector). They change the vectors, so they are part of <see cref="OpenAiEmbeddingClient.Identity"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, JsonNode?> ExtraFields { get; init; } = new Dictionary<string, JsonNode?>();
+}
+
+/// <summary>
+/// An <see cref="ITextEncoder"/> backed by <c>POST {base}/v1/embeddings</c> with
+/// <c>{"model": ..., "input": [texts]}</c>, answered by <c>{"data": [{"index": i, "embedding": [...]}, ...]}</c>.
+/// Texts are sent in batches; results are put in input order by <c>index</c>. Rate limits (429) and server
+/// errors (5xx), time-outs and dropped connections are retried with exponential back-off (a Retry-After
+/// header is honoured, capped); a response with the wrong count, wrong or repeated indices, a wrong
+/// dimension, non-numbers or malformed JSON is an error that says so.
+/// What the server computes (pooling, normalisation) is its business: for GPO's mean-pooled vectors start
+/// llama.cpp with <c>--pooling mean</c>.
+/// </summary>
+public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
+{
+    private readonly HttpClient http;
+    private readonly Uri endpoint;
+    private readonly string? apiKey;
+    private int? dimension;
+
+    /// <param name="options">Server, model and retry settings.</param>
+    /// <param name="handler">Transport override (tests); default a fresh <see cref="SocketsHttpHandler"/>.</param>
+    /// <param name="delay">How to wait between attempts (tests substitute a recorder); default <see cref="Thread.Sleep(TimeSpan)"/>.</param>
+    public OpenAiEmbeddingClient(EmbeddingServerOptions options, HttpMessageHandler? handler = null, Action<TimeSpan>? delay = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(options.Model);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxRetries);
+        if (options.BaseUrl.Scheme is not ("http" or "https")) throw new ArgumentException($"server URL '{options.BaseUrl}' is not http(s)", nameof(options));
+        Options = options;
+        var root = options.BaseUrl.AbsoluteUri.TrimEnd('/');
+        endpoint = new Uri(root.EndsWith("/v1", StringComparison.Ordinal) ? root + "/embeddings" : root + "/v1/embeddings");
+        http = new HttpClient(handler ?? new SocketsHttpHandler(), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        apiKey = string.IsNullOrEmpty(options.ApiKeyVariable) ? null : Environment.GetEnvironmentVariable(options.ApiKeyVariable);
+        if (string.IsNullOrEmpty(apiKey)) apiKey = null;
+        dimension = options.Dimension;
+        Delay = delay ?? Thread.Sleep;
+    }
+
+    public EmbeddingServerOptions Options { get; }
+
+    /// <summary>The URL requests go to.</summary>
+    public Uri Endpoint => endpoint;
+
+    private Action<TimeSpan> Delay { get; }
+
+    /// <summary>
+    /// <c>openai-embeddings/{endpoint}/{model}</c>, plus <c>?{extra fields as JSON}</c> when there are any:
+    /// vectors from another server, model or request setting never share a cache.
+    /// </summary>
+    public string Identity => Options.ExtraFields.Count == 0
+        ? $"openai-embeddings/{endpoint.AbsoluteUri}/{Options.Model}"
+        : $"openai-embeddings/{endpoint.AbsoluteUri}/{Options.Model}?{ExtraFieldsJson()}";
+
+    private string ExtraFieldsJson()
+    {
+        var fields = new JsonObject();
+        foreach (var (name, value) in Options.ExtraFields.OrderBy(f => f.Key, StringComparer.Ordinal)) fields[name] = value?.DeepClone();
+        return fields.ToJsonString();
+    }
+
+    /// <summary>The vector width: <see cref="EmbeddingServerOptions.Dimension"/>, else learned by embedding one short probe text.</summary>
+    public int Dimension
+    {
+        get
+        {
+            if (dimension is null) _ = Embed(["dimension probe"]);
+            return dimension!.Value;
+        }
+    }
+
+    /// <inheritdoc/>
+    public float[] Embed(IReadOnlyList<string> texts, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var batches = new List<float[][]>();
+        var done = 0;
+        for (var start = 0; start < texts.Count; start += Options.BatchSize)
+        {
+            var batch = texts.Skip(start).Take(Options.BatchSize).ToList();
+            batches.Add(Request(batch, cancellationToken));
+            done += batch.Count;
+            progress?.Report(done);
+        }
+        var width = dimension ?? 0;
+        var result = new float[(long)texts.Count * width];
+        var row = 0;
+        foreach (var vector in batches.SelectMany(b => b)) vector.CopyTo(result, (row++) * width);
+        return result;
+    }
+
+    /// <summary>One request with retries; returns the vectors in input order.</summary>
+    private float[][] Request(List<string> batch, CancellationToken cancellationToken)
+    {
+        var request = new JsonObject { ["model"] = Options.Model, ["input"] = new JsonArray(batch.Select(t => (JsonNode?)t).ToArray()) };
+        foreach (var (name, value) in Options.ExtraFields)
+        {
+            if (name is "model" or "input") throw new ArgumentException($"extra request field '{name}' would replace a required one");
+            request[name] = value?.DeepClone();
+        }
+        var body = Encoding.UTF8.GetBytes(request.ToJsonString());
+        for (var attempt = 0; ; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string failure;
+            TimeSpan? retryAfter = null;
+            try
+            {
+                // Asynchronous send under a per-attempt deadline: the synchronous Send does not reliably
+                // abandon a request whose answer is late.
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(Options.Timeout);
+                using var message = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent(body) };
+                message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                if (apiKey is not null) message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+                using var response = http.SendAsync(message, HttpCompletionOption.ResponseContentRead, deadline.Token).GetAwaiter().GetResult();
+                var text = response.Content.ReadAsStringAsync(deadline.Token).GetAwaiter().GetResult();
+                if (response.IsSuccessStatusCode) return Parse(text, batch.Count);
+                var status = (int)response.StatusCode;
+                failure = $"HTTP {status} {response.ReasonPhrase}: {Excerpt(text)}";
+                if (status != 429 && status < 500) throw new EmbeddingServerException($"{endpoint}: {failure} (not retried)");
+                retryAfter = RetryAfter(response);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                failure = $"no answer within {Options.Timeout.TotalSeconds:0.#} s";
+            }
+            catch (HttpRequestException e)
+            {
+                failure = $"connection failed: {e.Message}";
+            }
+            if (attempt >= Options.MaxRetries)
+                throw new EmbeddingServerException($"{endpoint}: gave up after {attempt + 1} attempts; last: {failure}");
+            var backoff = Options.InitialBackoff * Math.Pow(2, attempt);
+            var wait = retryAfter ?? backoff;
+            Delay(wait > Options.MaxBackoff ? Options.MaxBackoff : wait);
+        }
+    }
+
+    /// <summary>The Retry-After header as a wait: delta-seconds or an HTTP date; null when absent.</summary>
+    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta) return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        if (header?.Date is { } date)
+        {
+            var wait = date - DateTimeOffset.UtcNow;
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+        return null;
+    }
+
+    /// <summary>Checks and orders one response: <c>data</c> has one entry per input, indices 0..n−1 once each, equal widths.</summary>
+    private float[][] Parse(string text, int expectedCount)
+    {
+        JsonDocument document;
+        try { document = JsonDocument.Parse(text); }
+        catch (JsonException e) { throw new EmbeddingServerException($"{endpoint}: the response is not valid JSON ({e.Message}): {Excerpt(text)}", e); }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
+                throw new EmbeddingServerException($"{endpoint}: the response has no 'data' array: {Excerpt(text)}");
+            var count = data.GetArrayLength();
+            if (count != expectedCount) throw new EmbeddingServerException($"{endpoint}: sent {expectedCount} texts, got {count} embeddings back");
+            var vectors = new float[count][];
+            var position = 0;
+            foreach (var item in data.EnumerateArray())
+            {
+                var where = $"data[{position}]";
+                if (item.ValueKind != JsonValueKind.Object) throw new EmbeddingServerException($"{endpoint}: {where} is not an object");
+                // A missing index means "in order" (some servers omit it); a present one must be a valid, unused position.
+                var index = position;
+                if (item.TryGetProperty("index", out var indexElement))
+                {
+                    if (!indexElement.TryGetInt32(out index) || index < 0 || index >= count)
+                        throw new EmbeddingServerException($"{endpoint}: {where}.index is {indexElement.GetRawText()}, expected 0..{count - 1}");
+                }
+                if (vectors[index] is not null) throw new EmbeddingServerException($"{endpoint}: {where}.index {index} appears twice");
+                if (!item.TryGetProperty("embedding", out var embedding) || embedding.ValueKind != JsonValueKind.Array)
+                    throw new EmbeddingServerException($"{endpoint}: {where}.embedding is missing or not an array (base64 encoding is not supported)");
+                var vector = new float[embedding.GetArrayLength()];
+                var j = 0;
+                foreach (var value in embedding.EnumerateArray())
+                {
+                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetSingle(out vector[j]) || !float.IsFinite(vector[j]))
+                        throw new EmbeddingServerException($"{endpoint}: {where}.embedding[{j}] is {value.GetRawText()}, not a finite number");
+                    j++;
+                }
+                if (vector.Length == 0) throw new EmbeddingServerException($"{endpoint}: {where}.embedding is empty");
+                dimension ??= vector.Length;
+                if (vector.Length != dimension)
+                    throw new EmbeddingServerException($"{endpoint}: {where}.embedding has {vector.Length} numbers, expected dimension {dimension}");
+                vectors[index] = vector;
+                position++;
+            }
+            return vectors;
+        }
+    }
+
+    private static string Excerpt(string text) =>
+        text.Length <= 300 ? text : string.Create(CultureInfo.InvariantCulture, $"{text[..300]}… ({text.Length} characters)");
+
+    public void Dispose() => http.Dispose();
+}
+
+/// <summary>The embeddings server failed or answered something unusable; the message says which and how.</summary>
+public sealed class EmbeddingServerException : Exception
+{
+    public EmbeddingServerException() { }
+    public EmbeddingServerException(string message) : base(message) { }
+    public EmbeddingServerException(string message, Exception inner) : base(message, inner) { }
+}

@@ -1,0 +1,110 @@
+using Gpo.Data;
+
+namespace Gpo.Tests;
+
+public class GroupSplitTests
+{
+    private static readonly IReadOnlyList<string> TwentyTwo = Enumerable.Range(0, 22).Select(i => $"g{i:00}").ToList();
+
+    [Theory]
+    [InlineData(22, 0.4, 8, 1)]
+    [InlineData(22, 0.6, 13, 2)]
+    [InlineData(22, 0.8, 17, 2)]
+    [InlineData(14, 0.4, 5, 1)]
+    [InlineData(14, 0.6, 8, 1)]
+    [InlineData(14, 0.8, 11, 2)]
+    public void Fractions_give_the_paper_counts_with_validation_carved_from_meta_train(int groupCount, double fraction, int trainSide, int validation)
+    {
+        var groups = Enumerable.Range(0, groupCount).Select(i => $"g{i:00}").ToList();
+        var split = GroupSplit.ByFraction(groups, fraction, seed: 1);
+        Assert.Equal(trainSide, split.MetaTrain.Count + split.Validation.Count);
+        Assert.Equal(validation, split.Validation.Count);
+        Assert.Equal(groupCount - trainSide, split.MetaTest.Count);
+        var all = split.MetaTrain.Concat(split.Validation).Concat(split.MetaTest).ToList();
+        Assert.Equal(groupCount, all.Distinct().Count());
+        Assert.Equal(groups.Order(), all.Order());
+    }
+
+    [Fact]
+    public void Splits_are_deterministic_by_seed_and_differ_across_seeds()
+    {
+        var a = GroupSplit.ByFraction(TwentyTwo, 0.6, seed: 3);
+        var b = GroupSplit.ByFraction(TwentyTwo, 0.6, seed: 3);
+        var c = GroupSplit.ByFraction(TwentyTwo, 0.6, seed: 4);
+        Assert.Equal(a.MetaTrain, b.MetaTrain);
+        Assert.Equal(a.Validation, b.Validation);
+        Assert.NotEqual(a.MetaTrain, c.MetaTrain);
+        Assert.Empty(GroupSplit.ByFraction(TwentyTwo, 0.6, 3, validationCount: 0).Validation);
+        Assert.Throws<ArgumentException>(() => GroupSplit.ByFraction(TwentyTwo, 0.4, 3, validationCount: 8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => GroupSplit.ByFraction(TwentyTwo, 1.0, 3));
+    }
+
+    [Fact]
+    public void Seeded_shuffle_is_pinned()
+    {
+        // pins the generator contract: System.Random(seed) is .NET's legacy seeded algorithm; if a runtime changed it, this fails
+        var random = new Random(42);
+        Assert.Equal(1434747710, random.Next());
+        Assert.Equal(SeededRandom.DeriveSeed(0, "split"), SeededRandom.DeriveSeed(0, "split"));
+        Assert.NotEqual(SeededRandom.DeriveSeed(0, "split"), SeededRandom.DeriveSeed(1, "split"));
+        Assert.NotEqual(SeededRandom.DeriveSeed(0, "split"), SeededRandom.DeriveSeed(0, "context"));
+    }
+
+    [Theory]
+    [InlineData(0.4, 5)]
+    [InlineData(0.6, 8)]
+    [InlineData(0.8, 11)]
+    public void Gpo_seed0_country_lists(double fraction, int trainSide)
+    {
+        var split = GroupSplit.Named(GroupSplit.GpoSeed0, fraction, GlobalOpinionQa.GpoCountries);
+        var trainSideGroups = split.MetaTrain.Concat(split.Validation).ToHashSet();
+        Assert.Equal(trainSide, trainSideGroups.Count);
+        Assert.Contains("Nigeria", split.MetaTest);
+        Assert.Contains("United States", trainSideGroups);
+        Assert.Contains("India (Current national sample)", trainSideGroups);
+        if (fraction >= 0.6) Assert.Contains("Egypt", trainSideGroups);
+        if (fraction >= 0.8) Assert.Contains("China", trainSideGroups);
+        if (fraction < 0.8) Assert.Contains("China", split.MetaTest);
+        Assert.Equal(14 - trainSide, split.MetaTest.Count);
+        Assert.Throws<ArgumentException>(() => GroupSplit.Named(GroupSplit.GpoSeed0, 0.5, GlobalOpinionQa.GpoCountries));
+        Assert.Throws<ArgumentException>(() => GroupSplit.Named(GroupSplit.GpoSeed0, 0.4, ["Nigeria", "Japan"]));
+    }
+
+    [Fact]
+    public void Shared_context_is_the_same_for_every_group_and_disjoint_from_queries()
+    {
+        var dataset = SyntheticBenchmark.Generate(new SyntheticSettings { Groups = 4, Questions = 50 });
+        var draws = ContextDraw.Shared(dataset, dataset.Groups, 10, seed: 2);
+        Assert.All(draws, d => Assert.Equal(draws[0].ContextQuestionIds, d.ContextQuestionIds));
+        Assert.All(draws, d =>
+        {
+            Assert.Equal(10, d.ContextQuestionIds.Distinct().Count());
+            Assert.Equal(40, d.QueryQuestionIds.Count);
+            Assert.Empty(d.ContextQuestionIds.Intersect(d.QueryQuestionIds));
+        });
+        Assert.Equal(draws[0].ContextQuestionIds, ContextDraw.Shared(dataset, dataset.Groups, 10, seed: 2)[0].ContextQuestionIds);
+        Assert.NotEqual(draws[0].ContextQuestionIds, ContextDraw.Shared(dataset, dataset.Groups, 10, seed: 3)[0].ContextQuestionIds);
+        Assert.Throws<ArgumentException>(() => ContextDraw.Shared(dataset, dataset.Groups, 50, seed: 2));
+    }
+
+    [Fact]
+    public void Per_group_context_does_not_change_when_groups_are_added()
+    {
+        var dataset = SyntheticBenchmark.Generate(new SyntheticSettings { Groups = 4, Questions = 50 });
+        var two = ContextDraw.PerGroup(dataset, ["group-00", "group-01"], 10, seed: 5);
+        var four = ContextDraw.PerGroup(dataset, dataset.Groups, 10, seed: 5);
+        Assert.Equal(two[1].ContextQuestionIds, four[1].ContextQuestionIds);
+        Assert.NotEqual(four[0].ContextQuestionIds, four[1].ContextQuestionIds);
+        Assert.Equal(40, four[2].QueryQuestionIds.Count);
+    }
+
+    [Fact]
+    public void Sparse_groups_share_context_only_from_common_questions()
+    {
+        var dataset = GlobalOpinionQa.LoadUnion(TestData.DataFixture("globalopinionqa_union"));
+        // Japan has 3 questions, Spain 1 (shared with Japan): no common question is left for a query
+        Assert.Throws<ArgumentException>(() => ContextDraw.Shared(dataset, ["Japan", "Spain"], 1, seed: 0));
+        var japan = ContextDraw.PerGroup(dataset, ["Japan"], 1, seed: 0).Single();
+        Assert.Equal(2, japan.QueryQuestionIds.Count);
+    }
+}
