@@ -15,24 +15,7 @@ public sealed class CliTrainingTests : IDisposable
 
     private static readonly string[] Tiny = ["--width", "16", "--layers", "1", "--heads", "2", "--ffn", "16", "--max-questions", "10"];
 
-    private static (int Exit, string Out, string Error) Run(params string[] args)
-    {
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        var output = new StringWriter();
-        var error = new StringWriter();
-        try
-        {
-            Console.SetOut(output);
-            Console.SetError(error);
-            var exit = Gpo.Cli.Program.BuildRoot().Parse(args).Invoke(new System.CommandLine.InvocationConfiguration { Output = output, Error = error });
-            return (exit, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
+    private static (int Exit, string Out, string Error) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void Train_then_adapt_gives_the_library_predictions()
