@@ -28,6 +28,8 @@ internal sealed class BenchCommand : ICliCommand
                 json.WriteStartObject();
                 json.WriteNumber("sec_per_step", Math.Round(result.SecondsPerStep, 5));
                 json.WriteNumber("gflops", Math.Round(result.Gflops, 2));
+                json.WriteNumber("fastest_sec_per_step", Math.Round(result.FastestStepSeconds, 5));
+                json.WriteNumber("cpu_sec_per_step", Math.Round(result.CpuSecondsPerStep, 5));
                 json.WriteNumber("gflop_per_step", Math.Round(result.FlopsPerStep / 1e9, 3));
                 json.WriteNumber("steps", result.Steps);
                 json.WriteStartObject("shape");

@@ -40,10 +40,26 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
     {
         // δW[out, in] += δy[rows, out]ᵀ · x[rows, in]
         Multiply(δy.Span, outFeatures, true, x.Span, inFeatures, false, δweight.Span, inFeatures, outFeatures, inFeatures, rows, accumulate: true, parallel: true);
-        RowKernels.SumRows(δy.Span, δbias.Span, rows, outFeatures);
+        SumRows(δy, δbias, rows, outFeatures);
         // δx[rows, in] (+)= δy[rows, out] · W[out, in]
         if (!δx.IsEmpty)
             Multiply(δy.Span, outFeatures, false, weight.Span, inFeatures, false, δx.Span, inFeatures, rows, inFeatures, outFeatures, accumulateInput, parallel: true);
+    }
+
+    /// <summary>δbias[width] += Σ_rows δy[rows, width], the two cores taking half the columns each.</summary>
+    private static void SumRows(ReadOnlyMemory<T> δy, Memory<T> δbias, int rows, int width)
+    {
+        int half = width / 2 / 16 * 16;
+        if (rows < 2 * MinRowsPerPart || half == 0 || Parts < 2)
+        {
+            RowKernels.SumRows(δy.Span, δbias.Span, rows, width);
+            return;
+        }
+        ForkJoin.Run(part =>
+        {
+            int start = part == 0 ? 0 : half, count = part == 0 ? half : width - half;
+            RowKernels.SumRows(δy.Span[start..], δbias.Span.Slice(start, count), rows, count, width);
+        });
     }
 
     public void ReluBackward(ReadOnlyMemory<T> y, Memory<T> δ) =>
@@ -73,7 +89,7 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
         gammaPart.Span.Clear();
         betaPart.Span.Clear();
         int half = rows / 2;
-        Parallel.For(0, 2, part =>
+        ForkJoin.Run(part =>
         {
             int start = part == 0 ? 0 : half, end = part == 0 ? half : rows;
             var slice = (start * width, (end - start) * width);
@@ -98,7 +114,7 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
             var p = probabilities.Span.Slice(block, layout.QueriesPerGroup * nc);
             var o = output.Span;
             var keysTransposed = TransposeHead(kv[keyOffset..], 2 * width, keys, headWidth, out int keysStride);
-            for (int segment = 0; segment < 2; segment++)
+            for (int segment = FirstSegment(layout); segment < 2; segment++)
             {
                 var (queryRow, rows, pRow) = QuerySegment(layout, group, segment);
                 // S[rows, keys] = Q_h[rows, hw] · K_hᵀ[hw, keys]
@@ -113,7 +129,7 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
     }
 
     public void AttentionBackward(ReadOnlyMemory<T> queries, ReadOnlyMemory<T> keysValues, ReadOnlyMemory<T> probabilities, ReadOnlyMemory<T> δoutput,
-        Memory<T> δqueries, Memory<T> δkeysValues, Memory<T> scratch, AttentionLayout layout)
+        Memory<T> δqueries, Memory<T> δkeysValues, AttentionLayout layout)
     {
         CheckAttention(layout, queries.Length, keysValues.Length, probabilities.Length);
         int nc = layout.ContextPerGroup, width = layout.Width, headWidth = layout.HeadWidth;
@@ -127,20 +143,23 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
             var δkv = δkeysValues.Span;
             var δo = δoutput.Span;
             var p = probabilities.Span.Slice(block, layout.QueriesPerGroup * nc);
-            var δs = scratch.Span.Slice(block, layout.QueriesPerGroup * nc);
+            // δS lives in this thread's scratch, reused across items, so it stays in cache.
+            var δs = ThreadScratch(ref scoreGradientScratch, layout.QueriesPerGroup * nc);
             var valuesTransposed = TransposeHead(kv[valueOffset..], 2 * width, keys, headWidth, out int valuesStride);
-            for (int segment = 0; segment < 2; segment++)
+            for (int segment = FirstSegment(layout); segment < 2; segment++)
             {
                 var (queryRow, rows, pRow) = QuerySegment(layout, group, segment);
-                bool first = segment == 0;
+                bool first = segment == FirstSegment(layout);
                 int qOffset = queryRow * width + head * headWidth;
-                // δP[rows, keys] = δO_h · V_hᵀ ;  δV_h[keys, hw] (+)= Pᵀ · δO_h
-                Multiply(δo[qOffset..], width, false, valuesTransposed, valuesStride, false, δs[(pRow * nc)..], nc, rows, keys, headWidth, false, false);
-                Multiply(p[(pRow * nc)..], nc, true, δo[qOffset..], width, false, δkv[valueOffset..], 2 * width, keys, headWidth, rows, !first, false);
-                RowKernels.SoftmaxBackward(p[(pRow * nc)..], δs[(pRow * nc)..], rows, keys, nc, scale);
-                // δQ_h = δS · K_h ;  δK_h (+)= δSᵀ · Q_h
-                Multiply(δs[(pRow * nc)..], nc, false, kv[keyOffset..], 2 * width, false, δq[qOffset..], width, rows, headWidth, keys, false, false);
-                Multiply(δs[(pRow * nc)..], nc, true, q[qOffset..], width, false, δkv[keyOffset..], 2 * width, keys, headWidth, rows, !first, false);
+                var pSegment = p[(pRow * nc)..];
+                var δsSegment = δs[(pRow * nc)..];
+                // δP[rows, keys] = δO_h · V_hᵀ, then δS = softmax backward (its row-order pass brings P into cache for δV).
+                Multiply(δo[qOffset..], width, false, valuesTransposed, valuesStride, false, δsSegment, nc, rows, keys, headWidth, false, false);
+                RowKernels.SoftmaxBackward(pSegment, δsSegment, rows, keys, nc, scale);
+                // δV_h[keys, hw] (+)= Pᵀ · δO_h ;  δQ_h = δS · K_h ;  δK_h (+)= δSᵀ · Q_h
+                Multiply(pSegment, nc, true, δo[qOffset..], width, false, δkv[valueOffset..], 2 * width, keys, headWidth, rows, !first, false);
+                Multiply(δsSegment, nc, false, kv[keyOffset..], 2 * width, false, δq[qOffset..], width, rows, headWidth, keys, false, false);
+                Multiply(δsSegment, nc, true, q[qOffset..], width, false, δkv[keyOffset..], 2 * width, keys, headWidth, rows, !first, false);
             }
             // Padding context tokens are not keys: their K and V gradients are zero.
             for (int row = keys; row < nc; row++)
@@ -149,6 +168,15 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
                 δkv.Slice(valueOffset + row * 2 * width, headWidth).Clear();
             }
         });
+    }
+
+    [ThreadStatic] private static T[]? scoreGradientScratch;
+
+    /// <summary>This thread's buffer of at least <paramref name="length"/> elements (grown, never shrunk).</summary>
+    private static Span<T> ThreadScratch(ref T[]? buffer, int length)
+    {
+        if (buffer is null || buffer.Length < length) buffer = GC.AllocateArray<T>(length, pinned: true);
+        return buffer.AsSpan(0, length);
     }
 
     [ThreadStatic] private static T[]? headScratch;
@@ -193,10 +221,13 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
         }
     }
 
-    /// <summary>Query segment 0 (context tokens) or 1 (target tokens) of a group: (first token row, row count, first row in the group's P block).</summary>
+    /// <summary>Segment 1 (targets) only, or 0 (context) then 1.</summary>
+    private static int FirstSegment(AttentionLayout layout) => layout.TargetQueriesOnly ? 1 : 0;
+
+    /// <summary>Query segment 0 (context tokens) or 1 (target tokens) of a group: (first query row, row count, first row in the group's P block).</summary>
     private static (int QueryRow, int Rows, int ProbabilityRow) QuerySegment(AttentionLayout layout, int group, int segment) => segment == 0
         ? (group * layout.ContextPerGroup, layout.ContextPerGroup, 0)
-        : (layout.Groups * layout.ContextPerGroup + group * layout.TargetsPerGroup, layout.TargetsPerGroup, layout.ContextPerGroup);
+        : ((layout.TargetQueriesOnly ? 0 : layout.ContextTokens) + group * layout.TargetsPerGroup, layout.TargetsPerGroup, layout.ContextPerGroup);
 
     private static void CheckAttention(AttentionLayout layout, int queries, int keysValues, int probabilities)
     {
@@ -204,7 +235,7 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
         if (layout.RealContext.Count != layout.Groups) throw new ArgumentException("attention: RealContext needs one count per group");
         foreach (var count in layout.RealContext)
             if (count < 1 || count > layout.ContextPerGroup) throw new ArgumentException($"attention: a group has {count} real context tokens; needs 1..{layout.ContextPerGroup}");
-        if (queries < layout.Tokens * layout.Width || keysValues < layout.Groups * layout.ContextPerGroup * 2 * layout.Width || probabilities < layout.ProbabilityLength)
+        if (queries < layout.QueryTokens * layout.Width || keysValues < layout.Groups * layout.ContextPerGroup * 2 * layout.Width || probabilities < layout.ProbabilityLength)
             throw new ArgumentException("attention: a buffer is smaller than the layout needs");
     }
 
@@ -217,7 +248,7 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
             return;
         }
         int half = count / 2;
-        Parallel.For(0, 2, part => { if (part == 0) body(0, half); else body(half, count); });
+        ForkJoin.Run(part => { if (part == 0) body(0, half); else body(half, count); });
     }
 
     /// <summary>Runs body for each item in [0, count), items spread over the cores.</summary>
@@ -228,7 +259,7 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
             for (int i = 0; i < count; i++) body(i);
             return;
         }
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Parts }, body);
+        ForkJoin.ForEach(count, body);
     }
 
     /// <summary>The strided product of <c>Gemm.Multiply</c> for T: float32 goes to the blocked GEMM, anything else to a plain loop.</summary>

@@ -117,21 +117,23 @@ public static unsafe class Gemm
         }
         int panels = (n + PanelWidth - 1) / PanelWidth;
         var job = new Job(a, aRowStride, aColStride, b, ldb, bTransposed, c, ldc, n, k, accumulate, bias, relu);
-        bool split = parallel && Environment.ProcessorCount > 1 && (long)m * n * k >= ParallelThreshold;
-        if (!split)
-        {
-            job.Compute(0, m, 0, panels);
-            return;
-        }
+        bool split = parallel && ForkJoin.Available && (long)m * n * k >= ParallelThreshold;
+        if (!split) job.Compute(0, m, 0, panels);
+        else Split(job, m, panels);
+    }
+
+    /// <summary>Computes a product on both cores: by B panels when there are enough, else by rows (kept apart so a product on one core allocates no closure).</summary>
+    private static void Split(Job job, int m, int panels)
+    {
         if (panels >= 4)
         {
             int half = panels / 2;
-            Parallel.For(0, 2, part => { if (part == 0) job.Compute(0, m, 0, half); else job.Compute(0, m, half, panels); });
+            ForkJoin.Run(part => { if (part == 0) job.Compute(0, m, 0, half); else job.Compute(0, m, half, panels); });
         }
         else
         {
             int half = (m / 2 + TileRows - 1) / TileRows * TileRows;
-            Parallel.For(0, 2, part => { if (part == 0) job.Compute(0, half, 0, panels); else job.Compute(half, m, 0, panels); });
+            ForkJoin.Run(part => { if (part == 0) job.Compute(0, half, 0, panels); else job.Compute(half, m, 0, panels); });
         }
     }
 
@@ -150,9 +152,11 @@ public static unsafe class Gemm
             for (int chunk = panelStart; chunk < panelEnd; chunk += panelsPerChunk)
             {
                 int chunkEnd = Math.Min(panelEnd, chunk + panelsPerChunk);
-                for (int p0 = 0; p0 < k; p0 += KBlock)
+                // Equal reduction blocks of at most KBlock (k = 385 → 193 + 192, not 384 + 1).
+                int kBlocks = (k + KBlock - 1) / KBlock, kStep = (k + kBlocks - 1) / kBlocks;
+                for (int p0 = 0; p0 < k; p0 += kStep)
                 {
-                    int kc = Math.Min(KBlock, k - p0);
+                    int kc = Math.Min(kStep, k - p0);
                     bool add = accumulate || p0 > 0;
                     var epilogue = p0 + kc == k ? new Epilogue(bias, relu) : default;
                     for (int panel = chunk; panel < chunkEnd; panel++)

@@ -201,8 +201,9 @@ public static class RowKernels
                 var maxVector = negativeInfinity;
                 for (int i = 0; i < full; i += n) maxVector = Vector512.Max(maxVector, Vector512.Load(row + i));
                 if (full < width) maxVector = Vector512.Max(maxVector, Avx512F.MaskLoad(row + full, tailMask, negativeInfinity));
-                float max = float.NegativeInfinity;
-                for (int lane = 0; lane < n; lane++) max = MathF.Max(max, maxVector[lane]);
+                var max256 = Vector256.Max(maxVector.GetLower(), maxVector.GetUpper());
+                var max128 = Vector128.Max(max256.GetLower(), max256.GetUpper());
+                float max = MathF.Max(MathF.Max(max128[0], max128[1]), MathF.Max(max128[2], max128[3]));
                 var shift = Vector512.Create(max * scale);
                 var sumVector = Vector512<float>.Zero;
                 for (int i = 0; i < full; i += n)
@@ -366,9 +367,12 @@ public static class RowKernels
     }
 
     /// <summary><c>δbias += Σ_rows δy[r, :]</c>.</summary>
-    public static void SumRows<T>(ReadOnlySpan<T> δy, Span<T> δbias, int rows, int width) where T : IFloatingPointIeee754<T>
+    /// <param name="δy">[rows, stride] (columns ≥ width ignored).</param>
+    /// <param name="δbias">[width], accumulated.</param>
+    public static void SumRows<T>(ReadOnlySpan<T> δy, Span<T> δbias, int rows, int width, int stride = -1) where T : IFloatingPointIeee754<T>
     {
-        CheckRows(δy.Length, rows, width, nameof(δy));
+        if (stride < 0) stride = width;
+        if (rows > 0 && δy.Length < (rows - 1) * stride + width) throw new ArgumentException("SumRows: δy shorter than rows × stride");
         int j = 0;
         if (Vectorized<T>())
         {
@@ -376,14 +380,14 @@ public static class RowKernels
             for (; j <= width - Vector512<T>.Count; j += Vector512<T>.Count)
             {
                 var acc = Vector512<T>.Zero;
-                for (int r = 0; r < rows; r++) acc += Load(δy, r * width + j);
+                for (int r = 0; r < rows; r++) acc += Load(δy, r * stride + j);
                 Store(Load(δbias, j) + acc, δbias, j);
             }
         }
         for (; j < width; j++)
         {
             T sum = T.Zero;
-            for (int r = 0; r < rows; r++) sum += δy[r * width + j];
+            for (int r = 0; r < rows; r++) sum += δy[r * stride + j];
             δbias[j] += sum;
         }
     }

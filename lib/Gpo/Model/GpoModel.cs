@@ -22,7 +22,7 @@ public sealed class GpoModel<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly Workspace<T> input = new(), predictorHiddenValues = new(), outputs = new(), predictions = new(),
         residual = new(), gradient = new(), δoutputs = new(), δpredictorHidden = new();
     private readonly Workspace<T>[] embedderValues = [new(), new(), new(), new()];
-    private ReadOnlyMemory<T> encoded;
+    private ReadOnlyMemory<T> encodedTargets;
     private GpoBatch? lastBatch;
 
     public GpoModel(GpoConfig config, IComputeBackend<T>? backend = null)
@@ -93,6 +93,7 @@ public sealed class GpoModel<T> where T : unmanaged, IFloatingPointIeee754<T>
         lastBatch = batch;
         int d = Config.ModelWidth, tokens = batch.Tokens, contextTokens = batch.Groups * batch.ContextPerGroup, targetTokens = batch.Groups * batch.TargetsPerGroup;
         var layout = new AttentionLayout(batch.Groups, batch.ContextPerGroup, batch.TargetsPerGroup, Config.Heads, d, batch.RealContext);
+        var lastLayout = layout with { TargetQueriesOnly = true }; // the last layer's context outputs feed nothing
 
         var tokenInput = input.Get(tokens * (Config.DimX + 1));
         FillInput(batch, tokenInput.Span);
@@ -104,10 +105,10 @@ public sealed class GpoModel<T> where T : unmanaged, IFloatingPointIeee754<T>
             x = y;
         }
         var residualBuffer = residual.Get(tokens * d);
-        foreach (var layer in layers) x = layer.Forward(Backend, x, layout, residualBuffer);
-        encoded = x;
+        for (int i = 0; i < layers.Length; i++) x = layers[i].Forward(Backend, x, i == layers.Length - 1 ? lastLayout : layout, residualBuffer);
+        var targetsEncoded = layers.Length > 0 ? x : x[(contextTokens * d)..];
+        encodedTargets = targetsEncoded;
 
-        var targetsEncoded = x[(contextTokens * d)..];
         var hidden = predictorHiddenValues.Get(targetTokens * d);
         predictorHidden.Forward(Backend, targetsEncoded, hidden, targetTokens);
         var outputValues = outputs.Get(targetTokens * 2);
@@ -139,7 +140,7 @@ public sealed class GpoModel<T> where T : unmanaged, IFloatingPointIeee754<T>
 
         var δx = gradient.Get(tokens * d);
         δx.Span[..(contextTokens * d)].Clear();  // context outputs feed no prediction
-        predictorHidden.Backward(Backend, encoded[(contextTokens * d)..], hidden, δhidden, δx[(contextTokens * d)..], targetTokens);
+        predictorHidden.Backward(Backend, encodedTargets, hidden, δhidden, δx[(contextTokens * d)..], targetTokens);
         for (int i = layers.Length - 1; i >= 0; i--) layers[i].Backward(Backend, δx, scratch);
 
         var δembedded = scratch.Hidden.Get(tokens * d); // free again after the encoder

@@ -27,6 +27,17 @@ public sealed class Adam<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Steps taken so far (t of the bias corrections).</summary>
     public int StepCount { get; private set; }
 
+    /// <summary>Restores a saved state: the moments are copied in and the step count set, so training resumes exactly.</summary>
+    public void Restore(int stepCount, ReadOnlySpan<T> firstMoment, ReadOnlySpan<T> secondMoment)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(stepCount);
+        if (firstMoment.Length != FirstMoment.Length || secondMoment.Length != SecondMoment.Length)
+            throw new ArgumentException($"Adam: saved moments hold {firstMoment.Length}/{secondMoment.Length} values, expected {FirstMoment.Length}");
+        firstMoment.CopyTo(FirstMoment);
+        secondMoment.CopyTo(SecondMoment);
+        StepCount = stepCount;
+    }
+
     /// <summary>[parameters] m.</summary>
     public T[] FirstMoment { get; }
 

@@ -11,24 +11,7 @@ public sealed class CliPredictTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    private static (int Exit, string Out, string Error) Run(params string[] args)
-    {
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        var output = new StringWriter();
-        var error = new StringWriter();
-        try
-        {
-            Console.SetOut(output);
-            Console.SetError(error);
-            int exit = Gpo.Cli.Program.BuildRoot().Parse(args).Invoke(new System.CommandLine.InvocationConfiguration { Output = output, Error = error });
-            return (exit, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
+    private static (int Exit, string Out, string Error) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void Predict_prints_the_library_predictions_and_rejects_bad_input()

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using Gpo.Model;
+using Gpo.Training;
+
+namespace Gpo.Cli;
+
+/// <summary>Architecture and meta-training options shared by <c>gpo train</c> and <c>gpo reproduce</c>.</summary>
+internal sealed class ModelOptions
+{
+    public Option<int> Steps { get; } = new("--steps") { Description = "Meta-training steps.", DefaultValueFactory = _ => new TrainingOptions().Steps };
+    public Option<double> LearningRate { get; } = new("--lr") { Description = "Adam learning rate (cosine-decayed to 0).", DefaultValueFactory = _ => new TrainingOptions().LearningRate };
+    public Option<int> EvaluateEvery { get; } = new("--eval-every") { Description = "Validate and checkpoint every N steps.", DefaultValueFactory = _ => new TrainingOptions().EvaluateEvery };
+    public Option<int> Width { get; } = new("--width") { Description = "d_model.", DefaultValueFactory = _ => 128 };
+    public Option<int> Layers { get; } = new("--layers") { Description = "Transformer encoder layers.", DefaultValueFactory = _ => 6 };
+    public Option<int> Heads { get; } = new("--heads") { Description = "Attention heads.", DefaultValueFactory = _ => 4 };
+    public Option<int> FeedForward { get; } = new("--ffn") { Description = "Feed-forward width.", DefaultValueFactory = _ => 128 };
+    public Option<int> MaxQuestions { get; } = new("--max-questions") { Description = "Upper bound of the per-step context and target question draws (paper: 100).", DefaultValueFactory = _ => 100 };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Steps, LearningRate, EvaluateEvery, Width, Layers, Heads, FeedForward, MaxQuestions })
+            command.Options.Add(option);
+    }
+
+    /// <summary>The architecture (DimX is filled in from the data later).</summary>
+    public GpoConfig Config(ParseResult parseResult, int dimX = 1) =>
+        new(dimX, parseResult.GetValue(Width), parseResult.GetValue(Heads), parseResult.GetValue(Layers), parseResult.GetValue(FeedForward));
+
+    public TrainingOptions Training(ParseResult parseResult, int seed)
+    {
+        var max = parseResult.GetValue(MaxQuestions);
+        return new TrainingOptions
+        {
+            Steps = parseResult.GetValue(Steps),
+            LearningRate = parseResult.GetValue(LearningRate),
+            EvaluateEvery = parseResult.GetValue(EvaluateEvery),
+            Seed = seed,
+            Bounds = new QuestionDrawBounds(Math.Min(10, max), max, Math.Min(10, max), max),
+        };
+    }
+}

@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gpo.Data;
+using Gpo.Evaluation;
+using Gpo.Model;
+
+namespace Gpo.Training;
+
+/// <summary>What a training run reports after each evaluation (for progress bars and logs).</summary>
+public sealed record TrainingProgress(
+    int Step, int TotalSteps, double Loss, double LearningRate, double? ValidationScore,
+    int BestStep, double BestScore, double StepsPerSecond, TimeSpan Remaining);
+
+/// <summary>The outcome of a run: where the selected checkpoint is and how it scored.</summary>
+public sealed record TrainingResult(RunFolder Run, int BestStep, double BestScore, string SelectionMetric, double Seconds, bool Resumed);
+
+/// <summary>
+/// Meta-trains GPO (spec gpo.md §4): every step puts all meta-train groups in the batch with freshly drawn
+/// context/target questions, takes one Adam step at the cosine-decayed learning rate, and every
+/// <see cref="TrainingOptions.EvaluateEvery"/> steps scores the validation groups (k context questions,
+/// all other questions as queries) and checkpoints. The checkpoint with the best validation score is kept.
+/// Step t's draw comes from its own seeded stream, so a run resumed from its last checkpoint gives the
+/// same numbers as one that was never interrupted.
+/// </summary>
+public sealed class MetaTrainer
+{
+    private readonly PreferenceDataset _dataset;
+    private readonly GroupSplit _split;
+    private readonly GpoConfig _config;
+    private readonly TrainingOptions _options;
+    private readonly AlignmentMetric _metric;
+
+    /// <param name="dataset">The data, with per-option features (synthetic, or attached by the embedding stage).</param>
+    /// <param name="split">Which groups train, validate and (untouched here) test.</param>
+    /// <param name="config">The architecture; its DimX must match the features.</param>
+    /// <param name="options">Steps, learning rate, evaluation interval, seed, draw bounds.</param>
+    public MetaTrainer(PreferenceDataset dataset, GroupSplit split, GpoConfig config, TrainingOptions options)
+    {
+        _dataset = dataset ?? throw new ArgumentNullException(nameof(dataset));
+        _split = split ?? throw new ArgumentNullException(nameof(split));
+        _config = config ?? throw new ArgumentNullException(nameof(config));
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        var features = dataset.Features ?? throw new InvalidOperationException($"Dataset '{dataset.Name}' has no features: embed it first.");
+        if (features.Dimension != config.DimX)
+            throw new ArgumentException($"The model expects {config.DimX}-wide x, the dataset's features are {features.Dimension}-wide.");
+        if (options.Steps < 1 || options.EvaluateEvery < 1) throw new ArgumentException("Steps and EvaluateEvery must be positive.");
+        _metric = SelectionMetricFor(dataset);
+    }
+
+    /// <summary>The dataset's headline alignment: 1 − W₁/W_max when every question has ordinals (OpinionQA), else 1 − JS distance.</summary>
+    public static AlignmentMetric SelectionMetricFor(PreferenceDataset dataset)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return dataset.Questions.All(q => q.Ordinals is not null) ? AlignmentMetrics.AlignmentW1 : AlignmentMetrics.AlignmentJs;
+    }
+
+    /// <summary>The run's configuration as saved in config.json: enough to rerun it.</summary>
+    public JsonObject DescribeRun() => new()
+    {
+        ["format"] = "gpo-run/1",
+        ["dataset"] = new JsonObject
+        {
+            ["name"] = _dataset.Name,
+            ["format"] = _dataset.Provenance.Format,
+            ["version"] = _dataset.Provenance.Version,
+            ["groups"] = _dataset.Groups.Count,
+            ["questions"] = _dataset.Questions.Count,
+            ["features_dimension"] = _dataset.Features!.Dimension,
+        },
+        ["split"] = new JsonObject
+        {
+            ["name"] = _split.Name,
+            ["meta_train_fraction"] = _split.MetaTrainFraction,
+            ["seed"] = _split.Seed,
+            ["meta_train"] = new JsonArray([.. _split.MetaTrain.Select(g => (JsonNode)g)]),
+            ["validation"] = new JsonArray([.. _split.Validation.Select(g => (JsonNode)g)]),
+            ["meta_test"] = new JsonArray([.. _split.MetaTest.Select(g => (JsonNode)g)]),
+        },
+        ["model"] = JsonSerializer.SerializeToNode(_config),
+        ["training"] = JsonSerializer.SerializeToNode(_options),
+        ["selection_metric"] = _metric.Name,
+    };
+
+    /// <summary>Trains into <paramref name="run"/>, resuming from its last checkpoint when it has one.</summary>
+    /// <param name="run">The run folder.</param>
+    /// <param name="progress">Called after every evaluation.</param>
+    /// <param name="cancellation">Stops after the current step; the last checkpoint stays valid for a resume.</param>
+    /// <param name="describe">Extra entries for config.json (e.g. how the features were made).</param>
+    public TrainingResult Train(RunFolder run, Action<TrainingProgress>? progress = null, CancellationToken cancellation = default, JsonObject? describe = null)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var config = DescribeRun();
+        if (describe is not null)
+            foreach (var (key, value) in describe) config[key] = value?.DeepClone();
+        var existing = run.Prepare(config);
+
+        var model = new GpoModel<float>(_config);
+        model.Initialize(SeededRandom.DeriveSeed(_options.Seed, "init"));
+        var trainer = new GpoTrainer<float>(model, _options.LearningRate, _options.Steps);
+        var state = new RunState(0, 0, double.NaN, 0);
+        if (existing && run.ReadState() is { } saved)
+        {
+            run.LoadCheckpoint(model, trainer.Optimizer, saved);
+            state = saved;
+        }
+        run.TruncateMetrics(state.Step);
+        var resumed = state.Step > 0;
+
+        var sampler = new MetaTaskSampler(
+            _split.MetaTrain.Select(g => (g, EpisodeFactory.AllQuestions(_dataset, g))).ToList(), _options.Bounds);
+        var validation = ValidationEpisodes();
+        var metadata = new Dictionary<string, string> { ["dataset"] = _dataset.Name, ["dataset_version"] = _dataset.Provenance.Version, ["split"] = _split.Name };
+
+        var clock = Stopwatch.StartNew();
+        double lossSum = 0;
+        var lossCount = 0;
+        var stepsThisSession = 0;
+        for (var step = state.Step + 1; step <= _options.Steps; step++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var tasks = sampler.Draw(SeededRandom.Create(_options.Seed, "train/step/" + step.ToString(CultureInfo.InvariantCulture)));
+            var loss = trainer.Step(BatchAssembler.Assemble(tasks, _config.DimX));
+            if (!float.IsFinite(loss))
+                throw new InvalidOperationException($"Training diverged at step {step}: loss {loss}. Lower the learning rate.");
+            lossSum += loss;
+            lossCount++;
+            stepsThisSession++;
+
+            if (step % _options.EvaluateEvery != 0 && step != _options.Steps) continue;
+            double? score = validation.Count > 0 ? Score(new GpoPredictor(model), validation) : null;
+            var improved = score is { } s ? !(s <= state.BestScore) : step == _options.Steps; // NaN best → first score wins
+            var seconds = state.Seconds + clock.Elapsed.TotalSeconds;
+            var stepsPerSecond = stepsThisSession / clock.Elapsed.TotalSeconds;
+            state = improved ? new RunState(step, step, score ?? double.NaN, seconds) : state with { Step = step, Seconds = seconds };
+            var learningRate = CosineSchedule.LearningRate(_options.LearningRate, step, _options.Steps);
+            run.AppendMetrics(new JsonObject
+            {
+                ["step"] = step,
+                ["train_loss"] = lossSum / lossCount,
+                ["learning_rate"] = learningRate,
+                ["validation_" + _metric.Name] = score,
+                ["seconds"] = Math.Round(seconds, 3),
+                ["steps_per_second"] = Math.Round(stepsPerSecond, 3),
+            });
+            run.SaveCheckpoint(model, trainer.Optimizer, state, improved, metadata);
+            progress?.Invoke(new TrainingProgress(step, _options.Steps, lossSum / lossCount, learningRate, score, state.BestStep, state.BestScore,
+                stepsPerSecond, TimeSpan.FromSeconds((_options.Steps - step) / Math.Max(stepsPerSecond, 1e-9))));
+            lossSum = 0;
+            lossCount = 0;
+        }
+        return new TrainingResult(run, state.BestStep, state.BestScore, _metric.Name, state.Seconds, resumed);
+    }
+
+    /// <summary>The validation groups' episodes: k context questions (shared when the groups share questions), the rest as queries.</summary>
+    private List<Episode> ValidationEpisodes()
+    {
+        if (_split.Validation.Count == 0) return [];
+        var seed = SeededRandom.DeriveSeed(_options.Seed, "validation");
+        var draws = _dataset.IsDense
+            ? ContextDraw.Shared(_dataset, _split.Validation, _options.ValidationContextQuestions, seed)
+            : ContextDraw.PerGroup(_dataset, _split.Validation, _options.ValidationContextQuestions, seed);
+        return draws.Select(d => EpisodeFactory.Episode(_dataset, d)).ToList();
+    }
+
+    /// <summary>Mean of the selection metric over all validation (group, query question) pairs.</summary>
+    private double Score(IPreferencePredictor predictor, IReadOnlyList<Episode> episodes)
+    {
+        var predictions = new List<Prediction>();
+        foreach (var episode in episodes)
+        {
+            var predicted = predictor.Predict(episode);
+            for (var i = 0; i < predicted.Length; i++)
+                predictions.Add(new Prediction(episode.Group, _dataset.GetQuestion(episode.Queries[i].QuestionId), predicted[i], episode.Queries[i].Distribution!));
+        }
+        return MetricSummary.Of(_metric, predictions, bootstrapSamples: 0).Mean;
+    }
+}

@@ -1,0 +1,90 @@
+using Gpo.Data;
+using Gpo.Evaluation;
+using Gpo.Model;
+using Gpo.Training;
+
+namespace Gpo.Tests;
+
+[Collection("notebooks")] // writes figures through Chromium like the notebook tests; keep them apart
+public sealed class ReproductionTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("gpo-reproduce-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static readonly PreferenceDataset Data = SyntheticBenchmark.Generate(new SyntheticSettings { Groups = 10, Questions = 40, Dimension = 8, Seed = 4 });
+
+    private static ReproductionOptions Options => new()
+    {
+        Fractions = [0.4, 0.6],
+        Seeds = [0, 1],
+        ContextQuestions = 5,
+        SweepContextQuestions = [0, 2, 5, 39, 40],
+        SweepFraction = 0.6,
+        Training = new TrainingOptions { Steps = 8, EvaluateEvery = 4, LearningRate = 1e-3, Bounds = new QuestionDrawBounds(3, 8, 3, 8), ValidationContextQuestions = 5 },
+        Model = new GpoConfig(1, 16, 2, 1, 16),
+    };
+
+    [Fact]
+    public void Every_summary_number_is_recomputable_from_the_saved_predictions()
+    {
+        var output = Path.Combine(_folder, "results");
+        var result = new Reproduction(Data, Options).Run(output, Path.Combine(_folder, "work"));
+
+        var rows = PredictionTable.Read(Path.Combine(output, "predictions.csv"));
+        // Methods × splits: 5 methods at k = 5 for two fractions; the sweep (k = 0 with 2 methods, k = 2, 5, 39 with 5; k = 40 leaves no query).
+        Assert.Equal(["gpo", "kernel_regression", "population_prior", "ridge_probe", "uniform"], rows.Select(r => r.Method).Distinct().Order());
+        Assert.Equal(["0.4", "0.6", "0.6-k0", "0.6-k2", "0.6-k39", "0.6-k5"], rows.Select(r => r.Split).Distinct().Order());
+        Assert.Equal(["population_prior", "uniform"], rows.Where(r => r.Split == "0.6-k0").Select(r => r.Method).Distinct().Order());
+
+        // Recompute one summary cell by hand from the rows: mean over seeds of the mean TV over (group, question) pairs.
+        var tvBySeed = PredictionTable.Questions(rows).Where(q => q.Method == "uniform" && q.Split == "0.4").GroupBy(q => q.Seed)
+            .Select(g => g.Average(q => 0.5 * q.Predicted.Zip(q.Observed, (p, o) => Math.Abs(p - o)).Sum())).ToList();
+        var cell = result.Summary.Single(r => r.Method == "uniform" && r.Split == "0.4" && r.Metric == "total_variation");
+        Assert.Equal(tvBySeed.Average(), cell.Mean, 12);
+        Assert.Equal(2, cell.Seeds);
+
+        // The written summary is the same numbers.
+        var written = File.ReadAllLines(Path.Combine(output, "summary.csv"));
+        Assert.Equal("method,split,metric,mean,std,n_seeds", written[0]);
+        Assert.Contains(written, l => l.StartsWith("uniform,0.4,total_variation,", StringComparison.Ordinal) && l.Contains(cell.Mean.ToString("R", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+
+        foreach (var file in new[] { "summary_table.md", "summary_table.csv", "manifest.json", "runs/0.4-seed0/config.json", "runs/0.4-seed0/metrics.jsonl",
+                     "figures/alignment_bars.html", "figures/alignment_vs_k.html", "figures/training_curves.html", "figures/alignment_per_group.html" })
+            Assert.True(File.Exists(Path.Combine(output, file)), file);
+
+        // Regenerating from the saved files alone gives the same summary.
+        var summaryText = File.ReadAllText(Path.Combine(output, "summary.csv"));
+        File.Delete(Path.Combine(output, "summary.csv"));
+        var regenerated = ResultsReport.Regenerate(output, chromiumPath: "");
+        Assert.Equal(summaryText, File.ReadAllText(Path.Combine(output, "summary.csv")));
+        Assert.Equal(result.Summary, regenerated.Summary);
+    }
+
+    [Fact]
+    public void Held_out_groups_never_train_and_predictions_are_distributions()
+    {
+        var output = Path.Combine(_folder, "results");
+        new Reproduction(Data, Options with { Fractions = [0.4], Seeds = [3], SweepContextQuestions = [] }).Run(output, Path.Combine(_folder, "work"));
+        var split = GroupSplit.ByFraction(Data.Groups, 0.4, 3);
+        var rows = PredictionTable.Read(Path.Combine(output, "predictions.csv"));
+        Assert.Equal(split.MetaTest.Order(), rows.Select(r => r.Group).Distinct().Order());
+        foreach (var question in PredictionTable.Questions(rows))
+        {
+            Assert.Equal(1.0, question.Predicted.Sum(), 5);
+            Assert.All(question.Predicted, p => Assert.InRange(p, 0.0, 1.0));
+            Assert.Equal(Data.GetDistribution(question.Group, question.QuestionId), question.Observed);
+        }
+    }
+
+    [Fact]
+    public void Rerunning_reuses_the_finished_runs_and_gives_identical_predictions()
+    {
+        var options = Options with { Fractions = [0.6], Seeds = [0], SweepContextQuestions = [] };
+        var work = Path.Combine(_folder, "work");
+        new Reproduction(Data, options).Run(Path.Combine(_folder, "a"), work);
+        var again = new Reproduction(Data, options).Run(Path.Combine(_folder, "b"), work);
+        Assert.All(again.Runs, r => Assert.True(r.Resumed));
+        Assert.Equal(File.ReadAllText(Path.Combine(_folder, "a", "predictions.csv")), File.ReadAllText(Path.Combine(_folder, "b", "predictions.csv")));
+    }
+}
