@@ -56,6 +56,19 @@ public sealed class MetaTrainerTests : IDisposable
     }
 
     [Fact]
+    public void Recorded_training_time_is_the_wall_time_spent()
+    {
+        var run = new RunFolder(Path.Combine(_folder, "timed"));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = Trainer().Train(run);
+        var elapsed = clock.Elapsed.TotalSeconds;
+        var seconds = run.ReadMetrics().Select(m => m["seconds"]!.GetValue<double>()).ToList();
+        Assert.Equal(seconds.Order(), seconds);
+        Assert.InRange(result.Seconds, 0, elapsed);
+        Assert.InRange(seconds[^1], 0, elapsed + 0.001);
+    }
+
+    [Fact]
     public void A_folder_of_another_run_is_refused()
     {
         var run = new RunFolder(Path.Combine(_folder, "c"));

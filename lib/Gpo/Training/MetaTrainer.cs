@@ -113,6 +113,7 @@ public sealed class MetaTrainer
         var validation = ValidationEpisodes();
         var metadata = new Dictionary<string, string> { ["dataset"] = _dataset.Name, ["dataset_version"] = _dataset.Provenance.Version, ["split"] = _split.Name };
 
+        var secondsBefore = state.Seconds; // training time of earlier sessions of this run
         var clock = Stopwatch.StartNew();
         double lossSum = 0;
         var lossCount = 0;
@@ -131,7 +132,7 @@ public sealed class MetaTrainer
             if (step % _options.EvaluateEvery != 0 && step != _options.Steps) continue;
             double? score = validation.Count > 0 ? Score(new GpoPredictor(model), validation) : null;
             var improved = score is { } s ? !(s <= state.BestScore) : step == _options.Steps; // NaN best → first score wins
-            var seconds = state.Seconds + clock.Elapsed.TotalSeconds;
+            var seconds = secondsBefore + clock.Elapsed.TotalSeconds;
             var stepsPerSecond = stepsThisSession / clock.Elapsed.TotalSeconds;
             state = improved ? new RunState(step, step, score ?? double.NaN, seconds) : state with { Step = step, Seconds = seconds };
             var learningRate = CosineSchedule.LearningRate(_options.LearningRate, step, _options.Steps);
