@@ -130,8 +130,8 @@ internal sealed class EmbedCommand : ICliCommand
     {
         var vectors = encoder.Embed(texts);
         var dimension = encoder.Dimension;
-        using var stdout = Console.OpenStandardOutput();
-        using (var writer = new Utf8JsonWriter(stdout))
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartArray();
             for (var i = 0; i < texts.Length; i++)
@@ -142,7 +142,7 @@ internal sealed class EmbedCommand : ICliCommand
             }
             writer.WriteEndArray();
         }
-        stdout.WriteByte((byte)'\n');
+        Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
         return 0;
     }
 

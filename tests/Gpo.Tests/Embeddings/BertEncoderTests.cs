@@ -18,7 +18,7 @@ public class BertEncoderTests
 
     private static List<ReferenceCase> ReferenceCases()
     {
-        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "minilm_reference.json")));
+        using var document = JsonDocument.Parse(File.ReadAllText(TestData.Fixture("minilm_reference.json")));
         return document.RootElement.GetProperty("cases").EnumerateArray().Select(c => new ReferenceCase(
             c.GetProperty("label").GetString()!,
             c.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray(),

@@ -16,7 +16,7 @@ public sealed class OpenAiEmbeddingClientTests : IDisposable
     }
 
     /// <summary>The server's vectors come from the built-in encoder on the tiny BERT fixture (16-d, no download needed).</summary>
-    private static readonly Lazy<BertEncoder> TinyBert = new(() => new BertEncoder(Path.Combine(AppContext.BaseDirectory, "Fixtures", "tiny_bert")));
+    private static readonly Lazy<BertEncoder> TinyBert = new(() => new BertEncoder(TestData.Fixture("tiny_bert")));
 
     private static string[] Texts(int count) => Enumerable.Range(0, count).Select(i => $"the man {(i % 2 == 0 ? "eating" : "ride")} food {i}").ToArray();
 

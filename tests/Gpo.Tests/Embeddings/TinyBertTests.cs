@@ -9,7 +9,7 @@ namespace Gpo.Tests.Embeddings;
 /// </summary>
 public class TinyBertTests
 {
-    private static readonly string Folder = Path.Combine(AppContext.BaseDirectory, "Fixtures", "tiny_bert");
+    private static readonly string Folder = TestData.Fixture("tiny_bert");
 
     [Fact]
     public void Bf16_prefixed_model_matches_pytorch_alone_and_packed()
