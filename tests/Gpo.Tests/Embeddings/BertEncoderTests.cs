@@ -95,6 +95,20 @@ public class BertEncoderTests
         Assert.True(MaxAbsDifference(smallBatches, together) < 1e-5f);
     }
 
+    [SkippableFact]
+    public void Centring_separates_options_that_mean_pooling_makes_nearly_collinear()
+    {
+        // The spec's observation (minilm.md): options of one question come out with cosine 0.95–0.99; after
+        // subtracting the question's mean, agreeing options point one way and disagreeing ones the other.
+        var encoder = Encoder();
+        Gpo.Data.Question[] question = [new("q", "Do you support same-sex marriage?", ["Strongly agree", "Agree", "Disagree", "Strongly disagree"])];
+        var raw = DatasetEmbedder.Embed(question, encoder, EmbeddingTemplate.QuestionAnswer).Features;
+        var centred = DatasetEmbedder.Embed(question, encoder, EmbeddingTemplate.QuestionAnswer, new FeaturePostprocessing(CenterPerQuestion: true)).Features;
+        for (var k = 1; k < 4; k++) Assert.True(Cosine(raw.ForOption("q", 0), raw.ForOption("q", k)) > 0.95f);
+        Assert.True(Cosine(centred.ForOption("q", 0), centred.ForOption("q", 1)) > 0);
+        Assert.True(Cosine(centred.ForOption("q", 0), centred.ForOption("q", 2)) < -0.5f);
+    }
+
     [Fact]
     public void Gelu_matches_the_erf_definition()
     {
