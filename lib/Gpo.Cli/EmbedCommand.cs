@@ -44,10 +44,11 @@ internal sealed class EmbedCommand : ICliCommand
         var serverTimeout = new Option<double>("--server-timeout") { Description = "Seconds before a server request is abandoned (and retried).", DefaultValueFactory = _ => 120 };
         var serverRetries = new Option<int>("--server-retries") { Description = "Retries after 429/5xx/time-outs.", DefaultValueFactory = _ => 5 };
         var serverFields = new Option<string[]>("--server-field") { Description = "Extra request field name=JSON value (repeatable), e.g. embd_normalize=-1 for llama.cpp's unnormalised vectors." };
+        var batchTokens = new Option<int>("--batch-tokens") { Description = "Built-in encoder: about how many tokens one forward pass packs.", DefaultValueFactory = _ => 4096 };
         var bench = new Option<bool>("--bench") { Description = "Measure throughput (no cache): texts/s and tokens/s on --bench-texts texts (from --data, else made up)." };
         var benchTexts = new Option<int>("--bench-texts") { Description = "How many texts --bench embeds.", DefaultValueFactory = _ => 10_000 };
         foreach (var option in new Option[] { model, texts, normalize, data, format, dataRoot, template, center, standardize, output, cacheFolder, noCache, chunkSize,
-                     server, serverModel, apiKeyVariable, serverBatch, serverTimeout, serverRetries, serverFields, bench, benchTexts })
+                     server, serverModel, apiKeyVariable, serverBatch, serverTimeout, serverRetries, serverFields, batchTokens, bench, benchTexts })
             command.Options.Add(option);
 
         command.SetAction(parseResult =>
@@ -63,7 +64,7 @@ internal sealed class EmbedCommand : ICliCommand
                 PreferenceDataset? dataset = dataSource is null ? null : DatasetLoader.Load(dataSource, parseResult.GetValue(format), parseResult.GetValue(dataRoot));
                 using var encoder = Encoder(parseResult.GetValue(model), parseResult.GetValue(normalize), parseResult.GetValue(server), parseResult.GetValue(serverModel),
                     parseResult.GetValue(apiKeyVariable)!, parseResult.GetValue(serverBatch), parseResult.GetValue(serverTimeout), parseResult.GetValue(serverRetries),
-                    parseResult.GetValue(serverFields) ?? []);
+                    parseResult.GetValue(serverFields) ?? [], parseResult.GetValue(batchTokens));
                 if (isBench) return Bench(encoder.Value, dataset, embeddingTemplate, parseResult.GetValue(benchTexts));
                 EmbeddingCache? cache = parseResult.GetValue(noCache) ? null : OpenCache(encoder.Value, parseResult.GetValue(cacheFolder));
                 if (adHoc.Length > 0) return PrintVectors(cache is null ? encoder.Value : new CachedTextEncoder(encoder.Value, cache), adHoc);
@@ -88,7 +89,7 @@ internal sealed class EmbedCommand : ICliCommand
     }
 
     private static EncoderHandle Encoder(string? modelFolder, bool normalize, string? serverUrl, string? serverModel, string apiKeyVariable,
-        int serverBatch, double serverTimeout, int serverRetries, string[] serverFields)
+        int serverBatch, double serverTimeout, int serverRetries, string[] serverFields, int batchTokens)
     {
         if (serverUrl is not null)
         {
@@ -106,7 +107,7 @@ internal sealed class EmbedCommand : ICliCommand
         }
         var folder = ModelFetcher.ResolveModelFolder(modelFolder)
             ?? throw new ArgumentException("no model folder: give --model, set GPO_MODEL, or run `gpo models fetch` first");
-        return new EncoderHandle(new BertEncoder(folder, normalize));
+        return new EncoderHandle(new BertEncoder(folder, normalize, batchTokens: batchTokens));
     }
 
     /// <summary>The value of <c>name=value</c>: JSON when it parses (numbers, true, objects), else the text as a string.</summary>
@@ -129,8 +130,8 @@ internal sealed class EmbedCommand : ICliCommand
     {
         var vectors = encoder.Embed(texts);
         var dimension = encoder.Dimension;
-        using var stdout = Console.OpenStandardOutput();
-        using (var writer = new Utf8JsonWriter(stdout))
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartArray();
             for (var i = 0; i < texts.Length; i++)
@@ -141,7 +142,7 @@ internal sealed class EmbedCommand : ICliCommand
             }
             writer.WriteEndArray();
         }
-        stdout.WriteByte((byte)'\n');
+        Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
         return 0;
     }
 
@@ -153,14 +154,16 @@ internal sealed class EmbedCommand : ICliCommand
         console.MarkupLine($"{Markup.Escape(dataset.Name)}: {dataset.Questions.Count} questions, {totalTexts} (question, option) texts; encoder {Markup.Escape(encoder.Identity)}; template {Markup.Escape(template.Identity)}");
         var stopwatch = Stopwatch.StartNew();
         QuestionEmbeddings? embeddings = null;
+        var cached = cache is null ? null : new CachedTextEncoder(encoder, cache, chunkSize, template.Identity);
         console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(context =>
             {
                 var task = context.AddTask("embedding", maxValue: Math.Max(1, totalTexts));
-                embeddings = DatasetEmbedder.Embed(dataset, encoder, template, postprocessing, cache, chunkSize,
+                embeddings = DatasetEmbedder.Embed(dataset, cached ?? encoder, template, postprocessing, cache: null, chunkSize,
                     new InlineProgress<(int Done, int Total)>(p => task.Value = p.Done));
                 task.Value = task.MaxValue;
             });
+        if (cached is not null) console.MarkupLine($"{cached.LastCachedCount} texts from the cache, {cached.LastComputedCount} computed");
         cache?.Compact(template.Identity);
         console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"done in {stopwatch.Elapsed.TotalSeconds:0.0} s; d_x = {embeddings!.Features.Dimension}; postprocessing {postprocessing.Label}"));
         if (output is not null)

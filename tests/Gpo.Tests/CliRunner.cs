@@ -1,8 +1,9 @@
 namespace Gpo.Tests;
 
-/// <summary>Runs the <c>gpo</c> command line in-process with the console captured (callers sit in a console-redirecting collection).</summary>
+/// <summary>Runs the <c>gpo</c> command line in-process and captures what it writes.</summary>
 internal static class CliRunner
 {
+    /// <summary>Parses and invokes <paramref name="args"/>; returns the exit code, stdout and stderr.</summary>
     public static (int Exit, string Out, string Error) Run(params string[] args)
     {
         var (oldOut, oldError) = (Console.Out, Console.Error);

@@ -41,7 +41,13 @@ public sealed class BertEncoder : ITextEncoder
     public int BatchTokens { get; }
     public int Dimension => Model.Config.HiddenSize;
 
-    /// <summary><c>bert-mean[-l2]/max{N}/sha256:{digest of config.json, tokenizer.json and the weights file}</c>.</summary>
+    /// <summary>
+    /// Version of this implementation's numerics, part of <see cref="Identity"/>: raise it when a change to the
+    /// tokenizer or forward pass changes vectors, so that caches filled by the old code are not reused.
+    /// </summary>
+    public const int ImplementationVersion = 1;
+
+    /// <summary><c>bert-mean[-l2]/max{N}/v{ImplementationVersion}/sha256:{digest of config.json, tokenizer.json and the weights file}</c>.</summary>
     public string Identity => identity.Value;
 
     /// <summary>
@@ -60,7 +66,7 @@ public sealed class BertEncoder : ITextEncoder
             while ((read = stream.Read(buffer)) > 0) hash.AppendData(buffer, 0, read);
         }
         var digest = Convert.ToHexStringLower(hash.GetHashAndReset());
-        return $"bert-mean{(Normalize ? "-l2" : "")}/max{Tokenizer.MaxTokens}/sha256:{digest}";
+        return $"bert-mean{(Normalize ? "-l2" : "")}/max{Tokenizer.MaxTokens}/v{ImplementationVersion}/sha256:{digest}";
     }
 
     /// <inheritdoc/>

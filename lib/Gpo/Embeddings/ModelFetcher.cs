@@ -162,15 +162,20 @@ public static class ModelFetcher
         });
     }
 
-    /// <summary>GETs <paramref name="url"/> into <paramref name="path"/>, following up to 5 redirects; returns the digest the first answer declared (lowercase hex) or null.</summary>
+    /// <summary>
+    /// GETs <paramref name="url"/> into <paramref name="path"/>, following up to 5 redirects; returns the digest the
+    /// server declared (lowercase hex) or null: an <c>X-Linked-Etag</c> from any hop, else the first <c>ETag</c>
+    /// along the chain that has the form of a SHA-1 or SHA-256 (an S3-style MD5 ETag does not).
+    /// </summary>
     private static string? Download(HttpClient http, Uri url, string path)
     {
-        string? declared = null;
+        string? linked = null, firstTag = null;
         var current = url;
         for (var hop = 0; hop <= 5; hop++)
         {
             using var response = http.Send(new HttpRequestMessage(HttpMethod.Get, current), HttpCompletionOption.ResponseHeadersRead);
-            if (hop == 0) declared = DeclaredDigest(response);
+            linked ??= HexDigest(response.Headers.TryGetValues("X-Linked-Etag", out var values) ? values.FirstOrDefault() : null);
+            firstTag ??= HexDigest(response.Headers.ETag?.Tag);
             var status = (int)response.StatusCode;
             if (status is >= 300 and < 400 && response.Headers.Location is { } location)
             {
@@ -182,15 +187,14 @@ public static class ModelFetcher
             using var body = response.Content.ReadAsStream();
             using var file = new FileStream(path, FileMode.Create, FileAccess.Write);
             body.CopyTo(file);
-            return declared;
+            return linked ?? firstTag;
         }
         throw new ModelFetchException($"{url}: more than 5 redirects");
     }
 
-    /// <summary>X-Linked-Etag, else ETag, without quotes or a weak-validator prefix; null unless it is 40 or 64 hex digits.</summary>
-    private static string? DeclaredDigest(HttpResponseMessage response)
+    /// <summary>An ETag-style value without quotes or weak prefix, lowercased; null unless it is 40 or 64 hex digits.</summary>
+    private static string? HexDigest(string? value)
     {
-        string? value = response.Headers.TryGetValues("X-Linked-Etag", out var linked) ? linked.FirstOrDefault() : response.Headers.ETag?.Tag;
         if (value is null) return null;
         value = value.Trim();
         if (value.StartsWith("W/", StringComparison.Ordinal)) value = value[2..];

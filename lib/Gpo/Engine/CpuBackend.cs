@@ -129,7 +129,7 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
     }
 
     public void AttentionBackward(ReadOnlyMemory<T> queries, ReadOnlyMemory<T> keysValues, ReadOnlyMemory<T> probabilities, ReadOnlyMemory<T> δoutput,
-        Memory<T> δqueries, Memory<T> δkeysValues, Memory<T> scratch, AttentionLayout layout)
+        Memory<T> δqueries, Memory<T> δkeysValues, AttentionLayout layout)
     {
         CheckAttention(layout, queries.Length, keysValues.Length, probabilities.Length);
         int nc = layout.ContextPerGroup, width = layout.Width, headWidth = layout.HeadWidth;
@@ -143,20 +143,23 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
             var δkv = δkeysValues.Span;
             var δo = δoutput.Span;
             var p = probabilities.Span.Slice(block, layout.QueriesPerGroup * nc);
-            var δs = scratch.Span.Slice(block, layout.QueriesPerGroup * nc);
+            // δS lives in this thread's scratch, reused across items, so it stays in cache.
+            var δs = ThreadScratch(ref scoreGradientScratch, layout.QueriesPerGroup * nc);
             var valuesTransposed = TransposeHead(kv[valueOffset..], 2 * width, keys, headWidth, out int valuesStride);
             for (int segment = FirstSegment(layout); segment < 2; segment++)
             {
                 var (queryRow, rows, pRow) = QuerySegment(layout, group, segment);
                 bool first = segment == FirstSegment(layout);
                 int qOffset = queryRow * width + head * headWidth;
-                // δP[rows, keys] = δO_h · V_hᵀ ;  δV_h[keys, hw] (+)= Pᵀ · δO_h
-                Multiply(δo[qOffset..], width, false, valuesTransposed, valuesStride, false, δs[(pRow * nc)..], nc, rows, keys, headWidth, false, false);
-                Multiply(p[(pRow * nc)..], nc, true, δo[qOffset..], width, false, δkv[valueOffset..], 2 * width, keys, headWidth, rows, !first, false);
-                RowKernels.SoftmaxBackward(p[(pRow * nc)..], δs[(pRow * nc)..], rows, keys, nc, scale);
-                // δQ_h = δS · K_h ;  δK_h (+)= δSᵀ · Q_h
-                Multiply(δs[(pRow * nc)..], nc, false, kv[keyOffset..], 2 * width, false, δq[qOffset..], width, rows, headWidth, keys, false, false);
-                Multiply(δs[(pRow * nc)..], nc, true, q[qOffset..], width, false, δkv[keyOffset..], 2 * width, keys, headWidth, rows, !first, false);
+                var pSegment = p[(pRow * nc)..];
+                var δsSegment = δs[(pRow * nc)..];
+                // δP[rows, keys] = δO_h · V_hᵀ, then δS = softmax backward (its row-order pass brings P into cache for δV).
+                Multiply(δo[qOffset..], width, false, valuesTransposed, valuesStride, false, δsSegment, nc, rows, keys, headWidth, false, false);
+                RowKernels.SoftmaxBackward(pSegment, δsSegment, rows, keys, nc, scale);
+                // δV_h[keys, hw] (+)= Pᵀ · δO_h ;  δQ_h = δS · K_h ;  δK_h (+)= δSᵀ · Q_h
+                Multiply(pSegment, nc, true, δo[qOffset..], width, false, δkv[valueOffset..], 2 * width, keys, headWidth, rows, !first, false);
+                Multiply(δsSegment, nc, false, kv[keyOffset..], 2 * width, false, δq[qOffset..], width, rows, headWidth, keys, false, false);
+                Multiply(δsSegment, nc, true, q[qOffset..], width, false, δkv[keyOffset..], 2 * width, keys, headWidth, rows, !first, false);
             }
             // Padding context tokens are not keys: their K and V gradients are zero.
             for (int row = keys; row < nc; row++)
@@ -165,6 +168,15 @@ public sealed class CpuBackend<T> : IComputeBackend<T> where T : unmanaged, IFlo
                 δkv.Slice(valueOffset + row * 2 * width, headWidth).Clear();
             }
         });
+    }
+
+    [ThreadStatic] private static T[]? scoreGradientScratch;
+
+    /// <summary>This thread's buffer of at least <paramref name="length"/> elements (grown, never shrunk).</summary>
+    private static Span<T> ThreadScratch(ref T[]? buffer, int length)
+    {
+        if (buffer is null || buffer.Length < length) buffer = GC.AllocateArray<T>(length, pinned: true);
+        return buffer.AsSpan(0, length);
     }
 
     [ThreadStatic] private static T[]? headScratch;

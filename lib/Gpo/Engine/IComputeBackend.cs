@@ -85,7 +85,6 @@ public interface IComputeBackend<T> where T : unmanaged, IFloatingPointIeee754<T
     void AttentionForward(ReadOnlyMemory<T> queries, ReadOnlyMemory<T> keysValues, Memory<T> probabilities, Memory<T> output, AttentionLayout layout);
 
     /// <summary>Backward of <see cref="AttentionForward"/>: δqueries [queryTokens, width] and δkeysValues [groups·Nc, 2·width] are overwritten.</summary>
-    /// <param name="scratch">[groups, heads, Nc + Nt, Nc] workspace.</param>
     void AttentionBackward(ReadOnlyMemory<T> queries, ReadOnlyMemory<T> keysValues, ReadOnlyMemory<T> probabilities, ReadOnlyMemory<T> δoutput,
-        Memory<T> δqueries, Memory<T> δkeysValues, Memory<T> scratch, AttentionLayout layout);
+        Memory<T> δqueries, Memory<T> δkeysValues, AttentionLayout layout);
 }

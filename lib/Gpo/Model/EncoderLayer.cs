@@ -99,7 +99,7 @@ public sealed class EncoderLayer<T> where T : unmanaged, IFloatingPointIeee754<T
         norm1.Backward(backend, normalized1.Get(rows * width), inverseStd1.Get(rows), δhidden, δhidden, rows); // δ(x + attn)
         outProjection.Backward(backend, attention.Get(rows * width), default, δhidden, δattention, rows);
         backend.AttentionBackward(queries.Get(rows * width), keysValues.Get(contextTokens * 2 * width), probabilities.Get(attentionLayout.ProbabilityLength),
-            δattention, δq, δkv, scratch.Probabilities.Get(attentionLayout.ProbabilityLength), attentionLayout);
+            δattention, δq, δkv, attentionLayout);
         // δx: the query rows from Q, the context rows from K and V (added when they are query rows too), plus the residual.
         queryProjection.Backward(backend, input[offset..], default, δq, δout, rows);
         keyValueProjection.Backward(backend, input, default, δkv, gradient, contextTokens, accumulateInput: !attentionLayout.TargetQueriesOnly);
@@ -115,5 +115,4 @@ public sealed class BackwardScratch<T> where T : unmanaged, IFloatingPointIeee75
     internal Workspace<T> Attention { get; } = new();
     internal Workspace<T> Queries { get; } = new();
     internal Workspace<T> KeysValues { get; } = new();
-    internal Workspace<T> Probabilities { get; } = new();
 }

@@ -18,7 +18,7 @@ public class BertEncoderTests
 
     private static List<ReferenceCase> ReferenceCases()
     {
-        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "minilm_reference.json")));
+        using var document = JsonDocument.Parse(File.ReadAllText(TestData.Fixture("minilm_reference.json")));
         return document.RootElement.GetProperty("cases").EnumerateArray().Select(c => new ReferenceCase(
             c.GetProperty("label").GetString()!,
             c.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
@@ -93,6 +93,20 @@ public class BertEncoderTests
         // Small batches force several forward passes; results must not depend on how texts were grouped.
         var smallBatches = new BertEncoder(ModelFolder.Path!, batchTokens: 1).Embed(texts);
         Assert.True(MaxAbsDifference(smallBatches, together) < 1e-5f);
+    }
+
+    [SkippableFact]
+    public void Centring_separates_options_that_mean_pooling_makes_nearly_collinear()
+    {
+        // The spec's observation (minilm.md): options of one question come out with cosine 0.95–0.99; after
+        // subtracting the question's mean, agreeing options point one way and disagreeing ones the other.
+        var encoder = Encoder();
+        Gpo.Data.Question[] question = [new("q", "Do you support same-sex marriage?", ["Strongly agree", "Agree", "Disagree", "Strongly disagree"])];
+        var raw = DatasetEmbedder.Embed(question, encoder, EmbeddingTemplate.QuestionAnswer).Features;
+        var centred = DatasetEmbedder.Embed(question, encoder, EmbeddingTemplate.QuestionAnswer, new FeaturePostprocessing(CenterPerQuestion: true)).Features;
+        for (var k = 1; k < 4; k++) Assert.True(Cosine(raw.ForOption("q", 0), raw.ForOption("q", k)) > 0.95f);
+        Assert.True(Cosine(centred.ForOption("q", 0), centred.ForOption("q", 1)) > 0);
+        Assert.True(Cosine(centred.ForOption("q", 0), centred.ForOption("q", 2)) < -0.5f);
     }
 
     [Fact]

@@ -93,8 +93,11 @@ public sealed class ModelFetcherTests : IDisposable
     private static string GitBlobSha1(byte[] bytes) =>
         Convert.ToHexStringLower(SHA1.HashData([.. Encoding.ASCII.GetBytes($"blob {bytes.Length}\0"), .. bytes]));
 
-    /// <summary>Serves the three files like Hugging Face: JSON files with a git-blob ETag, weights via a redirect carrying X-Linked-Etag.</summary>
-    private LoopbackServer HuggingFaceLike(string? weightsDigest, bool etags = true, bool missingConfig = false)
+    /// <summary>
+    /// Serves the three files like Hugging Face: JSON files with a git-blob ETag (tokenizer.json after a redirect),
+    /// weights via a redirect carrying X-Linked-Etag to a "CDN" whose own ETag is an MD5-like value.
+    /// </summary>
+    private LoopbackServer HuggingFaceLike(string? weightsDigest, bool etags = true, bool missingConfig = false, bool tamperConfig = false)
     {
         byte[] weights = Files["model.fp16.safetensors"];
         var server = new LoopbackServer((_, _, context) =>
@@ -108,14 +111,20 @@ public sealed class ModelFetcherTests : IDisposable
                 context.Response.Close();
                 return;
             }
-            if (path == "/cdn/weights") { ReplyBytes(context, weights, "\"cdn-etag-not-a-digest\""); return; }
-            foreach (var name in new[] { "tokenizer.json", "config.json" })
+            if (path == "/cdn/weights") { ReplyBytes(context, weights, "\"0123456789abcdef0123456789abcdef\""); return; }
+            if (path.EndsWith("/resolve/main/tokenizer.json", StringComparison.Ordinal))
             {
-                if (path.EndsWith("/resolve/main/" + name, StringComparison.Ordinal) && !(missingConfig && name == "config.json"))
-                {
-                    ReplyBytes(context, Files[name], etags ? $"\"{GitBlobSha1(Files[name])}\"" : null);
-                    return;
-                }
+                // A redirect without digest first (as for a renamed repository), then the file with its git ETag.
+                context.Response.StatusCode = 307;
+                context.Response.Headers["Location"] = "/moved/tokenizer.json";
+                context.Response.Close();
+                return;
+            }
+            if (path == "/moved/tokenizer.json") { ReplyBytes(context, Files["tokenizer.json"], etags ? $"\"{GitBlobSha1(Files["tokenizer.json"])}\"" : null); return; }
+            if (path.EndsWith("/resolve/main/config.json", StringComparison.Ordinal) && !missingConfig)
+            {
+                ReplyBytes(context, tamperConfig ? [.. Files["config.json"], (byte)'\n'] : Files["config.json"], etags ? $"\"{GitBlobSha1(Files["config.json"])}\"" : null);
+                return;
             }
             LoopbackServer.Reply(context, 404, "not found");
         });
@@ -147,6 +156,15 @@ public sealed class ModelFetcherTests : IDisposable
         var server = HuggingFaceLike(new string('a', 64));
         var error = Assert.Throws<ModelFetchException>(() => ModelFetcher.FetchFromHuggingFace(ModelFetcher.MiniLmHuggingFace(server.BaseUrl), Destination));
         Assert.Contains("model.safetensors", error.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(Destination));
+    }
+
+    [Fact]
+    public void Hugging_face_plain_file_is_checked_against_its_git_blob_etag()
+    {
+        var server = HuggingFaceLike(Sha256(Files["model.fp16.safetensors"]), tamperConfig: true);
+        var error = Assert.Throws<ModelFetchException>(() => ModelFetcher.FetchFromHuggingFace(ModelFetcher.MiniLmHuggingFace(server.BaseUrl), Destination));
+        Assert.Contains("config.json: git blob SHA-1", error.Message);
         Assert.Empty(Directory.GetFileSystemEntries(Destination));
     }
 

@@ -15,7 +15,10 @@ public sealed class OpenAiEmbeddingClientTests : IDisposable
         foreach (var item in owned) item.Dispose();
     }
 
-    private static string[] Texts(int count) => Enumerable.Range(0, count).Select(i => $"option text {i}").ToArray();
+    /// <summary>The server's vectors come from the built-in encoder on the tiny BERT fixture (16-d, no download needed).</summary>
+    private static readonly Lazy<BertEncoder> TinyBert = new(() => new BertEncoder(TestData.Fixture("tiny_bert")));
+
+    private static string[] Texts(int count) => Enumerable.Range(0, count).Select(i => $"the man {(i % 2 == 0 ? "eating" : "ride")} food {i}").ToArray();
 
     private static List<string> Inputs(string body) =>
         JsonNode.Parse(body)!["input"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
@@ -59,7 +62,7 @@ public sealed class OpenAiEmbeddingClientTests : IDisposable
     [Fact]
     public void Batches_are_reassembled_in_input_order_with_the_key_sent()
     {
-        var encoder = new CountingEncoder();
+        var encoder = TinyBert.Value;
         var server = Server((_, body, context) => LoopbackServer.Reply(context, 200, Answer(encoder, Inputs(body))));
         var keyVariable = "GPO_TEST_KEY_" + Guid.NewGuid().ToString("N");
         Environment.SetEnvironmentVariable(keyVariable, "sekret");
@@ -71,7 +74,7 @@ public sealed class OpenAiEmbeddingClientTests : IDisposable
             Assert.Equal(3, server.RequestCount);
             Assert.All(server.Headers, h => Assert.Equal("Bearer sekret", h));
             Assert.Equal("test-model", JsonNode.Parse(server.Bodies[0])!["model"]!.GetValue<string>());
-            Assert.Equal(8, client.Dimension);
+            Assert.Equal(16, client.Dimension);
             Assert.Contains("/v1/embeddings", client.Identity);
             Assert.Contains("test-model", client.Identity);
             Assert.Null(JsonNode.Parse(server.Bodies[0])!["embd_normalize"]);
@@ -82,7 +85,7 @@ public sealed class OpenAiEmbeddingClientTests : IDisposable
     [Fact]
     public void Extra_fields_are_sent_and_change_the_identity()
     {
-        var encoder = new CountingEncoder();
+        var encoder = TinyBert.Value;
         var server = Server((_, body, context) => LoopbackServer.Reply(context, 200, Answer(encoder, Inputs(body))));
         var plain = Client(server);
         var raw = new OpenAiEmbeddingClient(new EmbeddingServerOptions(server.BaseUrl, "test-model")
@@ -99,7 +102,7 @@ public sealed class OpenAiEmbeddingClientTests : IDisposable
     [Fact]
     public void A_slow_answer_times_out_and_is_retried()
     {
-        var encoder = new CountingEncoder();
+        var encoder = TinyBert.Value;
         var server = Server((n, body, context) =>
         {
             if (n == 1) Thread.Sleep(5000);
@@ -123,7 +126,7 @@ public sealed class OpenAiEmbeddingClientTests : IDisposable
     [Fact]
     public void Service_unavailable_then_success_backs_off_exponentially()
     {
-        var encoder = new CountingEncoder();
+        var encoder = TinyBert.Value;
         var server = Server((n, body, context) =>
         {
             if (n <= 3) LoopbackServer.Reply(context, 503, "{\"error\":\"loading model\"}");
@@ -137,7 +140,7 @@ public sealed class OpenAiEmbeddingClientTests : IDisposable
     [Fact]
     public void Too_many_requests_honours_retry_after()
     {
-        var encoder = new CountingEncoder();
+        var encoder = TinyBert.Value;
         var server = Server((n, body, context) =>
         {
             if (n == 1) LoopbackServer.Reply(context, 429, "{\"error\":\"slow down\"}", ("Retry-After", "7"));
@@ -171,13 +174,13 @@ public sealed class OpenAiEmbeddingClientTests : IDisposable
     [InlineData("not json", "not valid JSON")]
     [InlineData("no data", "no 'data' array")]
     [InlineData("wrong count", "got 1 embeddings back")]
-    [InlineData("wrong dimension", "has 7 numbers, expected dimension 8")]
+    [InlineData("wrong dimension", "has 7 numbers, expected dimension 16")]
     [InlineData("repeated index", "appears twice")]
     [InlineData("index out of range", "expected 0..1")]
     [InlineData("not a number", "not a finite number")]
     public void Malformed_responses_are_clear_errors(string flaw, string expectedMessage)
     {
-        var encoder = new CountingEncoder();
+        var encoder = TinyBert.Value;
         var server = Server((_, body, context) =>
         {
             var inputs = Inputs(body);
@@ -194,7 +197,7 @@ public sealed class OpenAiEmbeddingClientTests : IDisposable
             };
             LoopbackServer.Reply(context, 200, text);
         });
-        var error = Assert.Throws<EmbeddingServerException>(() => Client(server, dimension: 8).Embed(Texts(2)));
+        var error = Assert.Throws<EmbeddingServerException>(() => Client(server, dimension: 16).Embed(Texts(2)));
         Assert.Contains(expectedMessage, error.Message);
         Assert.Equal(1, server.RequestCount);
     }

@@ -113,7 +113,7 @@ public class GradientCheckTests
         Objective();
         var δq = new double[q.Length];
         var δkv = new double[kv.Length];
-        Backend.AttentionBackward(q, kv, p, weights, δq, δkv, new double[layout.ProbabilityLength], layout);
+        Backend.AttentionBackward(q, kv, p, weights, δq, δkv, layout);
         CheckAgainstFiniteDifferences("δq", q, 0, q.Length, δq, Objective);
         CheckAgainstFiniteDifferences("δkv", kv, 0, kv.Length, δkv, Objective);
         // Padding context tokens of group 1 (rows 6, 7 of kv) are not keys: the output ignores them.

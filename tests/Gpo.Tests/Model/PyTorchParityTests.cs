@@ -13,7 +13,7 @@ namespace Gpo.Tests.Model;
 /// </summary>
 public class PyTorchParityTests
 {
-    private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "gpo_reference", name);
+    private static string Fixture(string name) => TestData.Fixture("gpo_reference", name);
 
     internal static GpoBatch ReadBatch(SafeTensorsFile file)
     {
