@@ -68,6 +68,10 @@ public class PyTorchParityTests
         AssertClose("μ", outputs.Where((_, i) => i % 2 == 0).ToArray(), file.ReadDoubles("expected.mu"), tolerance);
         AssertClose("s", outputs.Where((_, i) => i % 2 == 1).ToArray(), file.ReadDoubles("expected.s"), tolerance);
         AssertClose("p̂", model.Predictions, file.ReadDoubles("expected.predictions"), tolerance);
+        // Grouped per question: group 1's second question is tokens 3..5 of its row.
+        var grouped = model.QuestionPredictions();
+        Assert.Equal(batch.TargetOptionCounts[1], grouped[1].Select(q => q.Length));
+        Assert.Equal(model.Predictions.Slice(batch.TargetsPerGroup + 3, 3).ToArray(), grouped[1][1]);
         model.Backward();
         foreach (var tensor in model.Parameters.Tensors)
             AssertClose("δ" + tensor.Name, model.Parameters.Gradients.AsSpan(tensor.Offset, tensor.Length), file.ReadDoubles("grad." + tensor.Name), tolerance);
