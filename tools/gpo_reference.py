@@ -8,6 +8,9 @@ loss = -sum over real targets of Normal(p, exp(s)).log_prob(y) / (B * padded Nt)
 
 Usage (Debian's python3 with python3-torch):
   python3 tools/gpo_reference.py fixtures [OUT_DIR]      # writes tests/Gpo.Tests/Fixtures/gpo_reference/*.safetensors
+  python3 tools/gpo_reference.py bench [THREADS]        # seconds per float32 training step at the `gpo bench` shape
+      # (meaningful only with an optimised BLAS: Debian's python3-torch 1.13 is built with BLAS_INFO=generic,
+      #  about 1.7 GFLOP/s per matrix product, and takes ~10 s per step)
   python3 tools/gpo_reference.py check CHECKPOINT [INPUT.json]
       # loads a C#-written checkpoint strictly; with INPUT.json (the `gpo predict` schema) prints predictions
 Safetensors files are read and written by the minimal code below (no safetensors package needed).
@@ -260,7 +263,35 @@ def check(path, input_json=None):
         print(json.dumps(result))
 
 
+def bench(threads):
+    """One training step (forward, backward, Adam) in float32 on 8 groups x (220 + 220) tokens, dim_x 384."""
+    import time
+    torch.set_num_threads(threads)
+    torch.set_default_dtype(torch.float32)
+    torch.manual_seed(0)
+    b, n, dx, k = 8, 220, 384, 4
+    model = GPO(dx)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-4)
+    xc, yc, xt, yt = torch.rand(b, n, dx), torch.rand(b, n, 1), torch.rand(b, n, dx), torch.rand(b, n)
+    counts = [[k] * (n // k)] * b
+    times = []
+    for step in range(8):
+        start = time.perf_counter()
+        optimizer.zero_grad()
+        mu, s = model(xc, yc, xt, [n] * b)
+        loss = gpo_loss(question_softmax(mu, counts), s, yt, counts)
+        loss.backward()
+        optimizer.step()
+        if step >= 3:
+            times.append(time.perf_counter() - start)
+    times.sort()
+    print(json.dumps({"torch": torch.__version__, "threads": threads, "sec_per_step": round(times[len(times) // 2], 4)}))
+
+
 if __name__ == "__main__":
+    if len(sys.argv) >= 2 and sys.argv[1] == "bench":
+        bench(int(sys.argv[2]) if len(sys.argv) > 2 else 1)
+        sys.exit(0)
     torch.set_default_dtype(torch.float64)
     if len(sys.argv) >= 2 and sys.argv[1] == "fixtures":
         out = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(__file__).resolve().parent.parent / "tests/Gpo.Tests/Fixtures/gpo_reference"

@@ -54,14 +54,7 @@ public static class GpoInference
         var batch = new GpoBatch(1, dx, context.Count, targetTokens, contextX, contextY, targetX, targetY,
             [context.Count], [targets.Select(t => t.Options.Length).ToArray()]);
         float loss = model.Forward(batch);
-        var p = model.Predictions;
-        var predictions = new float[targets.Count][];
-        token = 0;
-        for (int q = 0; q < targets.Count; q++)
-        {
-            predictions[q] = p.Slice(token, targets[q].Options.Length).ToArray();
-            token += targets[q].Options.Length;
-        }
+        var predictions = model.QuestionPredictions()[0];
         return new GroupPrediction(predictions, allShares ? loss : null);
     }
 }

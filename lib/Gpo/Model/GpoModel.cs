@@ -121,6 +121,26 @@ public sealed class GpoModel<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>[B·Nt] p̂ of the last forward pass (per-question softmax of μ; 0 at padding).</summary>
     public ReadOnlySpan<T> Predictions => lastBatch is null ? default : predictions.Get(lastBatch.Groups * lastBatch.TargetsPerGroup).Span;
 
+    /// <summary>p̂ of the last forward pass grouped as [group][target question][option] (a copy; each question's values sum to 1).</summary>
+    public T[][][] QuestionPredictions()
+    {
+        var batch = lastBatch ?? throw new InvalidOperationException("QuestionPredictions before Forward");
+        var p = Predictions;
+        var result = new T[batch.Groups][][];
+        for (int g = 0; g < batch.Groups; g++)
+        {
+            int token = g * batch.TargetsPerGroup;
+            result[g] = new T[batch.TargetOptionCounts[g].Length][];
+            for (int q = 0; q < result[g].Length; q++)
+            {
+                int options = batch.TargetOptionCounts[g][q];
+                result[g][q] = p.Slice(token, options).ToArray();
+                token += options;
+            }
+        }
+        return result;
+    }
+
     /// <summary>[B·Nt, 2] the predictor's (μ, s) of the last forward pass.</summary>
     public ReadOnlySpan<T> Outputs => lastBatch is null ? default : outputs.Get(lastBatch.Groups * lastBatch.TargetsPerGroup * 2).Span;
 
