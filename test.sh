@@ -17,8 +17,25 @@ dotnet restore Gpo.slnx || exit 1
 dotnet build Gpo.slnx -c Release --no-restore || exit 1
 
 log=$(mktemp)
-dotnet test Gpo.slnx -c Release --no-build "$@" 2>&1 | tee "$log"
+results=$(mktemp -d)
+dotnet test Gpo.slnx -c Release --no-build --logger "trx;LogFileName=tests.trx" --results-directory "$results" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+
+# Name every failed test with its message, so a red run says what broke.
+if [ "$status" -ne 0 ]; then
+  for trx in "$results"/*.trx; do
+    [ -f "$trx" ] || continue
+    python3 - "$trx" <<'PY' 2>/dev/null || grep -o 'testName="[^"]*"[^>]*outcome="Failed"' "$trx"
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for result in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if result.get("outcome") == "Failed":
+        message = result.find(".//t:Message", ns)
+        print("FAILED", result.get("testName"), "--", (message.text or "").strip().splitlines()[0] if message is not None and message.text else "")
+PY
+  done
+fi
+rm -rf "$results"
 
 # Sum the per-assembly summaries ("Passed!  - Failed: 0, Passed: 12, Skipped: 1, Total: 13 ...").
 read -r failed passed skipped < <(grep -E '^(Passed|Failed)!' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\1 \2 \3/' |
