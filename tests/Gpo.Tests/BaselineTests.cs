@@ -104,6 +104,31 @@ public class BaselineTests
     }
 
     [Fact]
+    public void Ridge_dual_and_primal_forms_give_the_same_weights()
+    {
+        var random = new Random(5);
+        foreach (var (n, dim) in new[] { (4, 9), (12, 3) })
+        {
+            var features = Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, dim).Select(_ => random.NextDouble() - 0.5).ToArray()).ToArray();
+            var targets = Enumerable.Range(0, n).Select(_ => random.NextDouble()).ToArray();
+            var dual = RidgeProbePredictor.Fit(features, targets, 0.1, dual: true);
+            var primal = RidgeProbePredictor.Fit(features, targets, 0.1, dual: false);
+            for (var d = 0; d < dim; d++) Assert.Equal(dual.Weights[d], primal.Weights[d], 10);
+        }
+    }
+
+    [Fact]
+    public void Cross_validation_folds_cover_every_question_once()
+    {
+        foreach (var count in new[] { 2, 5, 23 })
+        {
+            var folds = CrossValidation.Folds(count);
+            Assert.Equal(Math.Min(count, CrossValidation.MaxFolds), folds.Count);
+            Assert.Equal(Enumerable.Range(0, count), folds.SelectMany(f => f).Order());
+        }
+    }
+
+    [Fact]
     public void Regression_baselines_always_return_distributions()
     {
         var random = new Random(11);

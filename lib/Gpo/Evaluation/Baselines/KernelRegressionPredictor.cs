@@ -4,8 +4,9 @@ namespace Gpo.Evaluation.Baselines;
 /// Nadaraya–Watson kernel regression over the context tokens: a query option's share is the
 /// weighted mean of the context shares, with weights exp(cos(x, x_j) / τ); the predictions of a
 /// question's options are then renormalised to sum to 1. The bandwidth τ is chosen per episode
-/// from <see cref="Bandwidths"/> by leave-one-question-out error on the context (squared error of
-/// the renormalised shares), so the method has no knob tuned on test groups.
+/// from <see cref="Bandwidths"/> by the squared error of the renormalised shares in a question-wise
+/// cross-validation on the context (<see cref="CrossValidation.Folds"/>), so no knob is tuned on
+/// test groups. Cosines are computed once per episode and shared by every bandwidth and fold.
 /// </summary>
 public sealed class KernelRegressionPredictor : IPreferencePredictor
 {
@@ -17,54 +18,52 @@ public sealed class KernelRegressionPredictor : IPreferencePredictor
     public double[][] Predict(Episode episode)
     {
         ArgumentNullException.ThrowIfNull(episode);
-        var context = episode.Context.Select(q => (Unit: q.OptionFeatures.Select(UnitVector).ToArray(), Shares: q.Distribution!)).ToArray();
-        if (context.Length == 0)
+        if (episode.Context.Count == 0)
             return new UniformPredictor().Predict(episode);
-        _ = episode.ContextTokens(); // validates the context's distributions
+        var (contextFeatures, contextShares) = episode.ContextTokens();
+        var contextUnits = contextFeatures.Select(UnitVector).ToArray();
+        var questionOfToken = episode.Context.SelectMany((q, i) => Enumerable.Repeat(i, q.OptionCount)).ToArray();
 
         var bandwidth = Bandwidths[0];
-        if (context.Length > 1)
+        if (episode.Context.Count > 1)
         {
+            // [context tokens, context tokens] cosines, reused by every bandwidth and fold.
+            var cosines = contextUnits.Select(a => contextUnits.Select(b => Dot(a, b)).ToArray()).ToArray();
             var bestError = double.PositiveInfinity;
             foreach (var candidate in Bandwidths)
             {
                 var error = 0.0;
-                for (var held = 0; held < context.Length; held++)
+                foreach (var held in CrossValidation.Folds(episode.Context.Count))
                 {
-                    var others = context.Where((_, i) => i != held).ToArray();
-                    var predicted = PredictQuestion(context[held].Unit, others, candidate);
-                    for (var o = 0; o < predicted.Length; o++)
-                        error += (predicted[o] - context[held].Shares[o]) * (predicted[o] - context[held].Shares[o]);
+                    var kept = Enumerable.Range(0, contextUnits.Length).Where(t => !held.Contains(questionOfToken[t])).ToArray();
+                    foreach (var question in held)
+                    {
+                        var tokens = Enumerable.Range(0, contextUnits.Length).Where(t => questionOfToken[t] == question).ToArray();
+                        var predicted = Probability.Renormalise(tokens.Select(t => Smooth(kept.Select(j => cosines[t][j]).ToArray(), kept.Select(j => contextShares[j]).ToArray(), candidate)).ToArray());
+                        for (var o = 0; o < tokens.Length; o++)
+                            error += (predicted[o] - contextShares[tokens[o]]) * (predicted[o] - contextShares[tokens[o]]);
+                    }
                 }
                 if (error < bestError) (bestError, bandwidth) = (error, candidate);
             }
         }
-        return episode.Queries.Select(q => PredictQuestion(q.OptionFeatures.Select(UnitVector).ToArray(), context, bandwidth)).ToArray();
+        return episode.Queries.Select(q => Probability.Renormalise(q.OptionFeatures
+            .Select(x => { var unit = UnitVector(x); return Smooth(contextUnits.Select(c => Dot(unit, c)).ToArray(), contextShares, bandwidth); })
+            .ToArray())).ToArray();
     }
 
-    private static double[] PredictQuestion(double[][] optionUnits, (double[][] Unit, double[] Shares)[] context, double bandwidth)
+    /// <summary>Σ w_j y_j / Σ w_j with w_j = exp(cos_j / τ), computed stably (log-sum-exp shift).</summary>
+    private static double Smooth(double[] cosines, double[] shares, double bandwidth)
     {
-        var shares = new double[optionUnits.Length];
-        for (var o = 0; o < optionUnits.Length; o++)
+        var max = cosines.Max();
+        double weighted = 0, total = 0;
+        for (var j = 0; j < cosines.Length; j++)
         {
-            // Log-sum-exp over the context tokens keeps small bandwidths finite.
-            var maxLogit = double.NegativeInfinity;
-            foreach (var (units, _) in context)
-                foreach (var unit in units)
-                    maxLogit = Math.Max(maxLogit, Dot(optionUnits[o], unit) / bandwidth);
-            double weighted = 0, total = 0;
-            foreach (var (units, contextShares) in context)
-            {
-                for (var j = 0; j < units.Length; j++)
-                {
-                    var weight = Math.Exp(Dot(optionUnits[o], units[j]) / bandwidth - maxLogit);
-                    weighted += weight * contextShares[j];
-                    total += weight;
-                }
-            }
-            shares[o] = weighted / total;
+            var weight = Math.Exp((cosines[j] - max) / bandwidth);
+            weighted += weight * shares[j];
+            total += weight;
         }
-        return Probability.Renormalise(shares);
+        return weighted / total;
     }
 
     private static double[] UnitVector(float[] x)

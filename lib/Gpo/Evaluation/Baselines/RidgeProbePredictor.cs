@@ -5,10 +5,11 @@ namespace Gpo.Evaluation.Baselines;
 /// linear score r(x) = w·x fit on the group's context tokens alone, turned into a distribution by a
 /// softmax over each question's options. Within a question, log p_o − mean log p equals r(x_o) − mean r,
 /// so w is fit by ridge regression of within-question-centred log shares (shares floored at
-/// <see cref="ShareFloor"/>) on within-question-centred features. Solved in dual form,
-/// α = (K + λI)⁻¹t with K = X̃X̃ᵀ, because a few-shot context has far fewer tokens than features.
-/// λ is chosen per episode from <see cref="Lambdas"/> (relative to the mean diagonal of K) by
-/// leave-one-question-out squared error of the predicted shares.
+/// <see cref="ShareFloor"/>) on within-question-centred features: in dual form, α = (K + λI)⁻¹t with
+/// K = X̃X̃ᵀ, while the context has fewer tokens than features (the few-shot case), in primal form
+/// (X̃ᵀX̃ + λI)w = X̃ᵀt beyond. λ is chosen per episode from <see cref="Lambdas"/> (relative to the mean
+/// diagonal of K) by the squared error of the predicted shares in a question-wise cross-validation
+/// (<see cref="CrossValidation.Folds"/>).
 /// </summary>
 public sealed class RidgeProbePredictor : IPreferencePredictor
 {
@@ -35,13 +36,16 @@ public sealed class RidgeProbePredictor : IPreferencePredictor
             foreach (var candidate in Lambdas)
             {
                 var error = 0.0;
-                for (var held = 0; held < context.Length; held++)
+                foreach (var held in CrossValidation.Folds(context.Length))
                 {
-                    var others = context.Where((_, i) => i != held).ToArray();
+                    var others = context.Where((_, i) => !held.Contains(i)).ToArray();
                     var probe = Fit(others.SelectMany(q => q.Features).ToArray(), others.SelectMany(q => q.Targets).ToArray(), candidate);
-                    var predicted = probe.Distribution(context[held].Features);
-                    for (var o = 0; o < predicted.Length; o++)
-                        error += (predicted[o] - context[held].Shares[o]) * (predicted[o] - context[held].Shares[o]);
+                    foreach (var question in held.Select(i => context[i]))
+                    {
+                        var predicted = probe.Distribution(question.Features);
+                        for (var o = 0; o < predicted.Length; o++)
+                            error += (predicted[o] - question.Shares[o]) * (predicted[o] - question.Shares[o]);
+                    }
                 }
                 if (error < bestError) (bestError, lambda) = (error, candidate);
             }
@@ -69,32 +73,54 @@ public sealed class RidgeProbePredictor : IPreferencePredictor
         return logs.Select(l => l - mean).ToArray();
     }
 
-    /// <summary>Fits w on centred tokens [n][dimX] with centred targets [n] by dual ridge at λ = relative × mean(diag K).</summary>
-    internal static LinearScore Fit(double[][] features, double[] targets, double relativeLambda)
+    /// <summary>Fits w on centred tokens [n][dimX] with centred targets [n] by ridge at λ = relative × mean(diag X̃X̃ᵀ).</summary>
+    /// <param name="dual">Solve the n×n dual system (default: when n ≤ dimX) rather than the dimX×dimX primal one; both give the same w.</param>
+    internal static LinearScore Fit(double[][] features, double[] targets, double relativeLambda, bool? dual = null)
     {
         var n = features.Length;
         var dim = features[0].Length;
-        var gram = new double[n, n];
-        var trace = 0.0;
-        for (var i = 0; i < n; i++)
-        {
-            for (var j = 0; j <= i; j++)
-            {
-                var dot = 0.0;
-                for (var d = 0; d < dim; d++) dot += features[i][d] * features[j][d];
-                gram[i, j] = gram[j, i] = dot;
-            }
-            trace += gram[i, i];
-        }
+        var trace = features.Sum(x => x.Sum(v => v * v));
         var lambda = relativeLambda * Math.Max(trace / n, 1e-12);
-        for (var i = 0; i < n; i++) gram[i, i] += lambda;
-        var alpha = Cholesky.Solve(gram, targets);
-
-        // Primal weights w = X̃ᵀα make scoring O(dimX) per option.
         var weights = new double[dim];
-        for (var i = 0; i < n; i++)
-            for (var d = 0; d < dim; d++) weights[d] += alpha[i] * features[i][d];
+        if (dual ?? n <= dim)
+        {
+            var gram = new double[n, n];
+            for (var i = 0; i < n; i++)
+                for (var j = 0; j <= i; j++)
+                    gram[i, j] = gram[j, i] = Dot(features[i], features[j]);
+            for (var i = 0; i < n; i++) gram[i, i] += lambda;
+            var alpha = Cholesky.Solve(gram, targets);
+            for (var i = 0; i < n; i++) // w = X̃ᵀα
+                for (var d = 0; d < dim; d++) weights[d] += alpha[i] * features[i][d];
+        }
+        else
+        {
+            var normal = new double[dim, dim];
+            var right = new double[dim];
+            for (var i = 0; i < n; i++)
+            {
+                var x = features[i];
+                for (var a = 0; a < dim; a++)
+                {
+                    right[a] += x[a] * targets[i];
+                    for (var b = 0; b <= a; b++) normal[a, b] += x[a] * x[b];
+                }
+            }
+            for (var a = 0; a < dim; a++)
+            {
+                normal[a, a] += lambda;
+                for (var b = 0; b < a; b++) normal[b, a] = normal[a, b];
+            }
+            weights = Cholesky.Solve(normal, right);
+        }
         return new LinearScore(weights);
+    }
+
+    private static double Dot(double[] a, double[] b)
+    {
+        var sum = 0.0;
+        for (var i = 0; i < a.Length; i++) sum += a[i] * b[i];
+        return sum;
     }
 
     /// <summary>A linear reward r(x) = w·x over (centred) features.</summary>
