@@ -107,6 +107,7 @@ public sealed class MetaTrainer
         }
         run.TruncateMetrics(state.Step);
         var resumed = state.Step > 0;
+        var secondsBefore = state.Seconds; // training time of earlier sessions of this run
 
         var sampler = new MetaTaskSampler(
             _split.MetaTrain.Select(g => (g, EpisodeFactory.AllQuestions(_dataset, g))).ToList(), _options.Bounds);
@@ -131,7 +132,7 @@ public sealed class MetaTrainer
             if (step % _options.EvaluateEvery != 0 && step != _options.Steps) continue;
             double? score = validation.Count > 0 ? Score(new GpoPredictor(model), validation) : null;
             var improved = score is { } s ? !(s <= state.BestScore) : step == _options.Steps; // NaN best → first score wins
-            var seconds = state.Seconds + clock.Elapsed.TotalSeconds;
+            var seconds = secondsBefore + clock.Elapsed.TotalSeconds;
             var stepsPerSecond = stepsThisSession / clock.Elapsed.TotalSeconds;
             state = improved ? new RunState(step, step, score ?? double.NaN, seconds) : state with { Step = step, Seconds = seconds };
             var learningRate = CosineSchedule.LearningRate(_options.LearningRate, step, _options.Steps);
