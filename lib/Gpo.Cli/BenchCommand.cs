@@ -10,7 +10,7 @@ internal sealed class BenchCommand : ICliCommand
     public Command Build()
     {
         var steps = new Option<int>("--steps") { Description = "timed steps (the median is reported)", DefaultValueFactory = _ => 10 };
-        var warmup = new Option<int>("--warmup") { Description = "untimed steps first", DefaultValueFactory = _ => 3 };
+        var warmup = new Option<int>("--warmup") { Description = "untimed steps first", DefaultValueFactory = _ => 5 };
         var groups = new Option<int>("--groups") { Description = "groups per batch", DefaultValueFactory = _ => 8 };
         var questions = new Option<int>("--questions") { Description = "context questions per group (and as many target questions)", DefaultValueFactory = _ => 55 };
         var options = new Option<int>("--options") { Description = "options per question", DefaultValueFactory = _ => 4 };
@@ -28,6 +28,8 @@ internal sealed class BenchCommand : ICliCommand
                 json.WriteStartObject();
                 json.WriteNumber("sec_per_step", Math.Round(result.SecondsPerStep, 5));
                 json.WriteNumber("gflops", Math.Round(result.Gflops, 2));
+                json.WriteNumber("fastest_sec_per_step", Math.Round(result.FastestStepSeconds, 5));
+                json.WriteNumber("cpu_sec_per_step", Math.Round(result.CpuSecondsPerStep, 5));
                 json.WriteNumber("gflop_per_step", Math.Round(result.FlopsPerStep / 1e9, 3));
                 json.WriteNumber("steps", result.Steps);
                 json.WriteStartObject("shape");
@@ -43,6 +45,8 @@ internal sealed class BenchCommand : ICliCommand
                 json.WriteEndObject();
                 json.WriteNumber("threads", Math.Min(2, Environment.ProcessorCount));
                 json.WriteString("simd", GpoInfo.SimdDescription);
+                // Other processes share the cores: the 1-minute load average says how much (Linux only).
+                if (File.Exists("/proc/loadavg")) json.WriteString("load_average", File.ReadAllText("/proc/loadavg").Split(' ')[0]);
                 json.WriteEndObject();
             }
             Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stdout.ToArray()));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Gpo.Data;
 using Gpo.Embeddings;
 using Spectre.Console;
@@ -42,10 +43,11 @@ internal sealed class EmbedCommand : ICliCommand
         var serverBatch = new Option<int>("--server-batch") { Description = "Texts per server request.", DefaultValueFactory = _ => 32 };
         var serverTimeout = new Option<double>("--server-timeout") { Description = "Seconds before a server request is abandoned (and retried).", DefaultValueFactory = _ => 120 };
         var serverRetries = new Option<int>("--server-retries") { Description = "Retries after 429/5xx/time-outs.", DefaultValueFactory = _ => 5 };
+        var serverFields = new Option<string[]>("--server-field") { Description = "Extra request field name=JSON value (repeatable), e.g. embd_normalize=-1 for llama.cpp's unnormalised vectors." };
         var bench = new Option<bool>("--bench") { Description = "Measure throughput (no cache): texts/s and tokens/s on --bench-texts texts (from --data, else made up)." };
         var benchTexts = new Option<int>("--bench-texts") { Description = "How many texts --bench embeds.", DefaultValueFactory = _ => 10_000 };
         foreach (var option in new Option[] { model, texts, normalize, data, format, dataRoot, template, center, standardize, output, cacheFolder, noCache, chunkSize,
-                     server, serverModel, apiKeyVariable, serverBatch, serverTimeout, serverRetries, bench, benchTexts })
+                     server, serverModel, apiKeyVariable, serverBatch, serverTimeout, serverRetries, serverFields, bench, benchTexts })
             command.Options.Add(option);
 
         command.SetAction(parseResult =>
@@ -60,7 +62,8 @@ internal sealed class EmbedCommand : ICliCommand
                 var embeddingTemplate = EmbeddingTemplate.FromNameOrPattern(parseResult.GetValue(template)!);
                 PreferenceDataset? dataset = dataSource is null ? null : DatasetLoader.Load(dataSource, parseResult.GetValue(format), parseResult.GetValue(dataRoot));
                 using var encoder = Encoder(parseResult.GetValue(model), parseResult.GetValue(normalize), parseResult.GetValue(server), parseResult.GetValue(serverModel),
-                    parseResult.GetValue(apiKeyVariable)!, parseResult.GetValue(serverBatch), parseResult.GetValue(serverTimeout), parseResult.GetValue(serverRetries));
+                    parseResult.GetValue(apiKeyVariable)!, parseResult.GetValue(serverBatch), parseResult.GetValue(serverTimeout), parseResult.GetValue(serverRetries),
+                    parseResult.GetValue(serverFields) ?? []);
                 if (isBench) return Bench(encoder.Value, dataset, embeddingTemplate, parseResult.GetValue(benchTexts));
                 EmbeddingCache? cache = parseResult.GetValue(noCache) ? null : OpenCache(encoder.Value, parseResult.GetValue(cacheFolder));
                 if (adHoc.Length > 0) return PrintVectors(cache is null ? encoder.Value : new CachedTextEncoder(encoder.Value, cache), adHoc);
@@ -85,7 +88,7 @@ internal sealed class EmbedCommand : ICliCommand
     }
 
     private static EncoderHandle Encoder(string? modelFolder, bool normalize, string? serverUrl, string? serverModel, string apiKeyVariable,
-        int serverBatch, double serverTimeout, int serverRetries)
+        int serverBatch, double serverTimeout, int serverRetries, string[] serverFields)
     {
         if (serverUrl is not null)
         {
@@ -98,11 +101,21 @@ internal sealed class EmbedCommand : ICliCommand
                 BatchSize = serverBatch,
                 Timeout = TimeSpan.FromSeconds(serverTimeout),
                 MaxRetries = serverRetries,
+                ExtraFields = serverFields.ToDictionary(f => f.Split('=', 2)[0], ParseFieldValue, StringComparer.Ordinal),
             }));
         }
         var folder = ModelFetcher.ResolveModelFolder(modelFolder)
             ?? throw new ArgumentException("no model folder: give --model, set GPO_MODEL, or run `gpo models fetch` first");
         return new EncoderHandle(new BertEncoder(folder, normalize));
+    }
+
+    /// <summary>The value of <c>name=value</c>: JSON when it parses (numbers, true, objects), else the text as a string.</summary>
+    private static JsonNode? ParseFieldValue(string field)
+    {
+        var parts = field.Split('=', 2);
+        if (parts.Length != 2 || parts[0].Length == 0) throw new ArgumentException($"--server-field '{field}' is not name=value");
+        try { return JsonNode.Parse(parts[1]); }
+        catch (JsonException) { return JsonValue.Create(parts[1]); }
     }
 
     private static EmbeddingCache OpenCache(ITextEncoder encoder, string? root)
@@ -159,50 +172,29 @@ internal sealed class EmbedCommand : ICliCommand
         return 0;
     }
 
-    /// <summary>Throughput of the encoder on <paramref name="count"/> texts: the dataset's templated texts (cycled), else made-up survey-like ones.</summary>
+    /// <summary>Throughput of the encoder on <paramref name="count"/> templated texts of the dataset (cycled), else made-up survey-like ones.</summary>
     private static int Bench(ITextEncoder encoder, PreferenceDataset? dataset, EmbeddingTemplate template, int count)
     {
-        var pool = dataset is null ? MadeUpSurveyTexts(template) : dataset.Questions.SelectMany(q => template.FormatAll(q.Text, q.Options)).ToList();
-        var texts = Enumerable.Range(0, count).Select(i => pool[i % pool.Count] + (i >= pool.Count ? $" ({i / pool.Count})" : "")).ToList();
-        long tokens = encoder is BertEncoder bert ? texts.Sum(t => (long)bert.Tokenizer.Encode(t).Length) : 0;
-        encoder.Embed(texts.Take(Math.Min(64, texts.Count)).ToList()); // warm-up: JIT and buffers
-        var stopwatch = Stopwatch.StartNew();
-        encoder.Embed(texts);
-        var seconds = stopwatch.Elapsed.TotalSeconds;
+        var texts = EncoderThroughput.SampleTexts(template, count, dataset?.Questions);
+        var measured = EncoderThroughput.Measure(encoder, texts);
         var result = new Dictionary<string, object>
         {
-            ["texts"] = texts.Count,
-            ["seconds"] = Math.Round(seconds, 3),
-            ["texts_per_second"] = Math.Round(texts.Count / seconds, 1),
+            ["texts"] = measured.Texts,
+            ["seconds"] = Math.Round(measured.Seconds, 3),
+            ["texts_per_second"] = Math.Round(measured.TextsPerSecond, 1),
             ["encoder"] = encoder.Identity,
             ["template"] = template.Identity,
             ["source"] = dataset?.Name ?? "made-up survey texts",
             ["cores"] = Environment.ProcessorCount,
         };
-        if (tokens > 0)
+        if (measured.Tokens > 0)
         {
-            result["tokens"] = tokens;
-            result["mean_tokens_per_text"] = Math.Round((double)tokens / texts.Count, 1);
-            result["tokens_per_second"] = Math.Round(tokens / seconds, 0);
+            result["tokens"] = measured.Tokens;
+            result["mean_tokens_per_text"] = Math.Round((double)measured.Tokens / measured.Texts, 1);
+            result["tokens_per_second"] = Math.Round(measured.TokensPerSecond, 0);
         }
         Console.WriteLine(JsonSerializer.Serialize(result));
         return 0;
-    }
-
-    /// <summary>Survey-like questions with 2–5 options (for --bench without a dataset).</summary>
-    private static List<string> MadeUpSurveyTexts(EmbeddingTemplate template)
-    {
-        string[] subjects = ["the national government", "your local schools", "large technology companies", "the news media", "scientists", "labor unions",
-            "the police in your area", "elected officials", "religious organizations", "the military"];
-        string[] stems = ["How much do you trust {0} to act in the public interest?", "Overall, do you think {0} have a positive or negative effect on the way things are going in this country today?",
-            "In the next ten years, do you expect the influence of {0} to grow, shrink, or stay about the same?", "How well do you think {0} understand the problems of people like you?"];
-        string[][] scales = [["A great deal", "A fair amount", "Not too much", "Not at all"], ["Positive", "Negative"], ["Grow", "Shrink", "Stay about the same"],
-            ["Very well", "Somewhat well", "Not too well", "Not at all well", "Refused"]];
-        var texts = new List<string>();
-        for (var s = 0; s < subjects.Length; s++)
-            for (var q = 0; q < stems.Length; q++)
-                texts.AddRange(template.FormatAll(string.Format(CultureInfo.InvariantCulture, stems[q], subjects[s]), scales[q]));
-        return texts;
     }
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>

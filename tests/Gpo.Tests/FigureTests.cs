@@ -129,6 +129,21 @@ public sealed class FigureTests : IDisposable
         Assert.Contains("a <\\/script> title", html, StringComparison.Ordinal);
         Assert.Equal(1, CountOf(html, "</script>"));
         Assert.DoesNotContain("http", html, StringComparison.Ordinal);
+        Assert.StartsWith("<div id=\"gpo-figure-", html, StringComparison.Ordinal);
+        Assert.Contains("this view needs plotly.js", html, StringComparison.Ordinal);
+
+        // With a static image, the div shows it until plotly.js replaces it.
+        var withImage = FigureHtml.NotebookFragment(figure, "<img src=\"data:image/png;base64,AAAA\">");
+        Assert.Contains("\"><img src=\"data:image/png;base64,AAAA\"></div>", withImage, StringComparison.Ordinal);
+        Assert.DoesNotContain("this view needs plotly.js", withImage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Svg_ids_differ_between_figures_so_one_page_can_hold_several()
+    {
+        static string ClipId(Figure f) => (string)XDocument.Parse(FigureSvg.Render(f)).Descendants().First(e => e.Name.LocalName == "clipPath").Attribute("id")!;
+        Assert.NotEqual(ClipId(ScatterFigure()), ClipId(BarFigure()));
+        Assert.Equal(ClipId(BarFigure()), ClipId(BarFigure()));
     }
 
     [Fact]
@@ -228,7 +243,7 @@ public sealed class FigureTests : IDisposable
     {
         var attribute = (TypeFormatterSourceAttribute)Attribute.GetCustomAttribute(typeof(Figure), typeof(TypeFormatterSourceAttribute))!;
         Assert.Equal(typeof(FigureFormatterSource), attribute.FormatterSourceType);
-        Assert.Equal(["text/html"], attribute.PreferredMimeTypes);
+        Assert.Equal([FigureFormatterSource.PlotlyMimeType, "text/html"], attribute.PreferredMimeTypes);
         var formatters = new TableFormatterSource().CreateTypeFormatters().Cast<MimeFormatter>().ToList();
         Assert.Equal(["text/html", "text/plain"], formatters.Select(f => f.MimeType));
         using var writer = new StringWriter();

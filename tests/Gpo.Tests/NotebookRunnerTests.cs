@@ -176,6 +176,7 @@ public sealed class NotebookRunnerTests : IDisposable
         Assert.Equal([0.7, 0.75, 0.8], plotly["data"]![0]!["y"]!.AsArray().Select(v => (double)v!));
         Assert.StartsWith("<svg", Text(figure["image/svg+xml"]), StringComparison.Ordinal);
         Assert.Contains("draw(window.Plotly)", Text(figure["text/html"]), StringComparison.Ordinal);
+        Assert.Contains(Text(figure["image/svg+xml"]), Text(figure["text/html"]), StringComparison.Ordinal); // the static fallback inside the HTML
         // The source notebook is untouched when writing to another folder.
         Assert.Equal(File.ReadAllBytes(Path.Combine(FixtureFolder, "reference.ipynb")), File.ReadAllBytes(path));
     }
@@ -196,6 +197,7 @@ public sealed class NotebookRunnerTests : IDisposable
         Assert.False(figure.ContainsKey("image/svg+xml"));
         var png = Convert.FromBase64String(Text(figure["image/png"]));
         Assert.Equal((400, 300), FigureExport.ReadPngSize(png));
+        Assert.Contains($"<img src=\"data:image/png;base64,{Text(figure["image/png"])}\" width=\"400\" height=\"300\"", Text(figure["text/html"]), StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -30,6 +30,8 @@ public static class DatasetEmbedder
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(template);
         postprocessing ??= FeaturePostprocessing.None;
+        var duplicate = questions.GroupBy(q => q.Id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new ArgumentException($"question id '{duplicate.Key}' appears {duplicate.Count()} times", nameof(questions));
         var texts = new List<string>();
         var optionCounts = new int[questions.Count];
         for (var q = 0; q < questions.Count; q++)
@@ -47,8 +49,7 @@ public static class DatasetEmbedder
         for (var q = 0; q < questions.Count; q++)
         {
             var length = optionCounts[q] * dimension;
-            if (!rows.TryAdd(questions[q].Id, vectors.AsSpan(offset, length).ToArray()))
-                throw new ArgumentException($"question id '{questions[q].Id}' appears twice", nameof(questions));
+            rows.Add(questions[q].Id, vectors.AsSpan(offset, length).ToArray());
             offset += length;
         }
         var metadata = new EmbeddingMetadata(encoder.Identity, template.Identity, template.Pattern, dimension, postprocessing.Label,

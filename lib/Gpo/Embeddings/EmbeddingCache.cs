@@ -33,6 +33,8 @@ public sealed class EmbeddingCache
     /// <summary>Where each cached text's vector lives: chunk vectors and the row in them.</summary>
     private readonly Dictionary<HashKey, (float[] Vectors, int Row)> entries = [];
     private readonly List<string> problems = [];
+    /// <summary>Chunk files whose entries this instance holds (only these may be merged away by <see cref="Compact"/>).</summary>
+    private readonly HashSet<string> knownChunks = new(StringComparer.Ordinal);
 
     /// <summary>Opens (and creates) the cache of one encoder, reading and checking every chunk file in it.</summary>
     public EmbeddingCache(string root, string encoderIdentity, int dimension)
@@ -42,7 +44,7 @@ public sealed class EmbeddingCache
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
         EncoderIdentity = encoderIdentity;
         Dimension = dimension;
-        Folder = Path.Combine(root, "embeddings", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(encoderIdentity)))[..16]);
+        Folder = Path.Combine(Path.GetFullPath(root), "embeddings", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(encoderIdentity)))[..16]);
         Directory.CreateDirectory(Folder);
         var identityFile = Path.Combine(Folder, "encoder.txt");
         if (!File.Exists(identityFile)) AtomicFile.WriteAllText(identityFile, encoderIdentity + "\n");
@@ -111,8 +113,9 @@ public sealed class EmbeddingCache
     /// </summary>
     public void Compact(string templateIdentity = "")
     {
-        var files = Directory.GetFiles(Folder, "*" + Extension);
-        if (files.Length <= 1) return;
+        // Only files this instance has read or written: a chunk another process added meanwhile is left alone.
+        var files = knownChunks.Where(File.Exists).ToList();
+        if (files.Count <= 1) return;
         var keys = entries.Keys.ToList();
         var vectors = new float[keys.Count * Dimension];
         var hashes = new byte[keys.Count * HashKey.Size];
@@ -123,7 +126,9 @@ public sealed class EmbeddingCache
             chunk.AsSpan(row * Dimension, Dimension).CopyTo(vectors.AsSpan(i * Dimension, Dimension));
         }
         var merged = WriteChunk(hashes, vectors, templateIdentity);
-        foreach (var file in files.Where(f => Path.GetFullPath(f) != Path.GetFullPath(merged))) File.Delete(file);
+        foreach (var file in files.Where(f => f != merged)) File.Delete(file);
+        knownChunks.Clear();
+        knownChunks.Add(merged);
         for (var i = 0; i < keys.Count; i++) entries[keys[i]] = (vectors, i);
     }
 
@@ -149,6 +154,7 @@ public sealed class EmbeddingCache
             stream.Write(hashes);
             stream.Write(vectorBytes);
         });
+        knownChunks.Add(path);
         return path;
     }
 
@@ -193,6 +199,7 @@ public sealed class EmbeddingCache
             if (PayloadDigest(hashes, vectorBytes) != header.PayloadSha256) throw new InvalidDataException("payload checksum does not match the header (corrupted)");
             var vectors = MemoryMarshal.Cast<byte, float>(vectorBytes).ToArray();
             for (var i = 0; i < header.Count; i++) entries[new HashKey(hashes.AsSpan(i * HashKey.Size, HashKey.Size))] = (vectors, i);
+            knownChunks.Add(path);
         }
         catch (InvalidDataException e)
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Gpo.Embeddings;
 
@@ -30,6 +31,12 @@ public sealed record EmbeddingServerOptions(Uri BaseUrl, string Model)
 
     /// <summary>The expected vector width; null learns it from the first response (every later one must agree).</summary>
     public int? Dimension { get; init; }
+
+    /// <summary>
+    /// More fields for every request body, e.g. llama.cpp's <c>"embd_normalize": -1</c> (its default, 2, L2-normalises
+    /// each vector). They change the vectors, so they are part of <see cref="OpenAiEmbeddingClient.Identity"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, JsonNode?> ExtraFields { get; init; } = new Dictionary<string, JsonNode?>();
 }
 
 /// <summary>
@@ -62,7 +69,7 @@ public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
         Options = options;
         var root = options.BaseUrl.AbsoluteUri.TrimEnd('/');
         endpoint = new Uri(root.EndsWith("/v1", StringComparison.Ordinal) ? root + "/embeddings" : root + "/v1/embeddings");
-        http = new HttpClient(handler ?? new SocketsHttpHandler(), disposeHandler: true) { Timeout = options.Timeout };
+        http = new HttpClient(handler ?? new SocketsHttpHandler(), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         apiKey = string.IsNullOrEmpty(options.ApiKeyVariable) ? null : Environment.GetEnvironmentVariable(options.ApiKeyVariable);
         if (string.IsNullOrEmpty(apiKey)) apiKey = null;
         dimension = options.Dimension;
@@ -76,8 +83,20 @@ public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
 
     private Action<TimeSpan> Delay { get; }
 
-    /// <summary><c>openai-embeddings/{endpoint}/{model}</c>: vectors from another server or model never share a cache.</summary>
-    public string Identity => $"openai-embeddings/{endpoint.AbsoluteUri}/{Options.Model}";
+    /// <summary>
+    /// <c>openai-embeddings/{endpoint}/{model}</c>, plus <c>?{extra fields as JSON}</c> when there are any:
+    /// vectors from another server, model or request setting never share a cache.
+    /// </summary>
+    public string Identity => Options.ExtraFields.Count == 0
+        ? $"openai-embeddings/{endpoint.AbsoluteUri}/{Options.Model}"
+        : $"openai-embeddings/{endpoint.AbsoluteUri}/{Options.Model}?{ExtraFieldsJson()}";
+
+    private string ExtraFieldsJson()
+    {
+        var fields = new JsonObject();
+        foreach (var (name, value) in Options.ExtraFields.OrderBy(f => f.Key, StringComparer.Ordinal)) fields[name] = value?.DeepClone();
+        return fields.ToJsonString();
+    }
 
     /// <summary>The vector width: <see cref="EmbeddingServerOptions.Dimension"/>, else learned by embedding one short probe text.</summary>
     public int Dimension
@@ -112,7 +131,13 @@ public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
     /// <summary>One request with retries; returns the vectors in input order.</summary>
     private float[][] Request(List<string> batch, CancellationToken cancellationToken)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["model"] = Options.Model, ["input"] = batch });
+        var request = new JsonObject { ["model"] = Options.Model, ["input"] = new JsonArray(batch.Select(t => (JsonNode?)t).ToArray()) };
+        foreach (var (name, value) in Options.ExtraFields)
+        {
+            if (name is "model" or "input") throw new ArgumentException($"extra request field '{name}' would replace a required one");
+            request[name] = value?.DeepClone();
+        }
+        var body = Encoding.UTF8.GetBytes(request.ToJsonString());
         for (var attempt = 0; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -120,20 +145,24 @@ public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
             TimeSpan? retryAfter = null;
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent(body) };
-                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                if (apiKey is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-                using var response = http.Send(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-                var text = ReadBody(response);
+                // Asynchronous send under a per-attempt deadline: the synchronous Send does not reliably
+                // abandon a request whose answer is late.
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(Options.Timeout);
+                using var message = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent(body) };
+                message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                if (apiKey is not null) message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+                using var response = http.SendAsync(message, HttpCompletionOption.ResponseContentRead, deadline.Token).GetAwaiter().GetResult();
+                var text = response.Content.ReadAsStringAsync(deadline.Token).GetAwaiter().GetResult();
                 if (response.IsSuccessStatusCode) return Parse(text, batch.Count);
                 var status = (int)response.StatusCode;
                 failure = $"HTTP {status} {response.ReasonPhrase}: {Excerpt(text)}";
                 if (status != 429 && status < 500) throw new EmbeddingServerException($"{endpoint}: {failure} (not retried)");
                 retryAfter = RetryAfter(response);
             }
-            catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                failure = $"no answer within {Options.Timeout.TotalSeconds:0.#} s" + (e.InnerException is TimeoutException ? "" : $" ({e.Message})");
+                failure = $"no answer within {Options.Timeout.TotalSeconds:0.#} s";
             }
             catch (HttpRequestException e)
             {
@@ -145,13 +174,6 @@ public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
             var wait = retryAfter ?? backoff;
             Delay(wait > Options.MaxBackoff ? Options.MaxBackoff : wait);
         }
-    }
-
-    private static string ReadBody(HttpResponseMessage response)
-    {
-        using var stream = response.Content.ReadAsStream();
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return reader.ReadToEnd();
     }
 
     /// <summary>The Retry-After header as a wait: delta-seconds or an HTTP date; null when absent.</summary>

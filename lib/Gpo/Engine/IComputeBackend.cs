@@ -6,7 +6,9 @@ namespace Gpo.Engine;
 /// How the tokens of a GPO batch sit in the attention buffers. Rows are ordered as all groups' context
 /// tokens ([groups, contextPerGroup], padded), then all groups' target tokens ([groups, targetsPerGroup]).
 /// Group g's first <c>RealContext[g]</c> context tokens are its keys; every token of g (context or
-/// target, padding included) is a query against exactly those keys.
+/// target, padding included) is a query against exactly those keys — or, with
+/// <see cref="TargetQueriesOnly"/>, only the target tokens are queries (the last encoder layer, whose
+/// context outputs feed nothing) and the query/output buffers hold just the target rows.
 /// </summary>
 /// <param name="Groups">B, the number of groups in the batch.</param>
 /// <param name="ContextPerGroup">Nc, padded context tokens per group.</param>
@@ -14,7 +16,9 @@ namespace Gpo.Engine;
 /// <param name="Heads">Attention heads; <see cref="Width"/> must divide evenly.</param>
 /// <param name="Width">d_model.</param>
 /// <param name="RealContext">[groups] real (non-padding) context tokens of each group, 1..Nc.</param>
-public sealed record AttentionLayout(int Groups, int ContextPerGroup, int TargetsPerGroup, int Heads, int Width, IReadOnlyList<int> RealContext)
+/// <param name="TargetQueriesOnly">Whether only target tokens are queries (see above).</param>
+public sealed record AttentionLayout(int Groups, int ContextPerGroup, int TargetsPerGroup, int Heads, int Width, IReadOnlyList<int> RealContext,
+    bool TargetQueriesOnly = false)
 {
     /// <summary>Width of one head (d_model / heads).</summary>
     public int HeadWidth => Width / Heads;
@@ -24,6 +28,12 @@ public sealed record AttentionLayout(int Groups, int ContextPerGroup, int Target
 
     /// <summary>All tokens: B·(Nc + Nt).</summary>
     public int Tokens => Groups * QueriesPerGroup;
+
+    /// <summary>Context tokens, the key/value rows: B·Nc.</summary>
+    public int ContextTokens => Groups * ContextPerGroup;
+
+    /// <summary>Rows of the query and output buffers: B·(Nc + Nt), or B·Nt with <see cref="TargetQueriesOnly"/>.</summary>
+    public int QueryTokens => TargetQueriesOnly ? Groups * TargetsPerGroup : Tokens;
 
     /// <summary>Length of the probability buffer [groups, heads, Nc + Nt, Nc].</summary>
     public int ProbabilityLength => Groups * Heads * QueriesPerGroup * ContextPerGroup;
@@ -68,13 +78,13 @@ public interface IComputeBackend<T> where T : unmanaged, IFloatingPointIeee754<T
     /// GPO-masked multi-head attention (spec §3.4): for every group and head,
     /// <c>P = softmax(Q·Kᵀ/√headWidth)</c> over the group's real context keys only, <c>O = P·V</c>.
     /// </summary>
-    /// <param name="queries">[tokens, width] Q for every token, rows ordered as in <see cref="AttentionLayout"/>.</param>
+    /// <param name="queries">[queryTokens, width] Q of every query token, rows ordered as in <see cref="AttentionLayout"/>.</param>
     /// <param name="keysValues">[groups·Nc, 2·width]: K in columns [0, width), V in [width, 2·width), context tokens only.</param>
     /// <param name="probabilities">[groups, heads, Nc + Nt, Nc] receives P (columns ≥ RealContext[g] unused).</param>
-    /// <param name="output">[tokens, width] receives the heads' outputs, concatenated per token.</param>
+    /// <param name="output">[queryTokens, width] receives the heads' outputs, concatenated per token.</param>
     void AttentionForward(ReadOnlyMemory<T> queries, ReadOnlyMemory<T> keysValues, Memory<T> probabilities, Memory<T> output, AttentionLayout layout);
 
-    /// <summary>Backward of <see cref="AttentionForward"/>: δqueries [tokens, width] and δkeysValues [groups·Nc, 2·width] are overwritten.</summary>
+    /// <summary>Backward of <see cref="AttentionForward"/>: δqueries [queryTokens, width] and δkeysValues [groups·Nc, 2·width] are overwritten.</summary>
     /// <param name="scratch">[groups, heads, Nc + Nt, Nc] workspace.</param>
     void AttentionBackward(ReadOnlyMemory<T> queries, ReadOnlyMemory<T> keysValues, ReadOnlyMemory<T> probabilities, ReadOnlyMemory<T> δoutput,
         Memory<T> δqueries, Memory<T> δkeysValues, Memory<T> scratch, AttentionLayout layout);

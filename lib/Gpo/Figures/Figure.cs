@@ -75,7 +75,8 @@ public sealed class Trace
 ///     .AddScatter("GPO", [1, 2, 4, 8], means, stds)
 ///     .AddScatter("uniform", [1, 2, 4, 8], baseline);
 /// </code></example>
-[TypeFormatterSource(typeof(FigureFormatterSource), PreferredMimeTypes = ["text/html"])]
+// Polyglot shows the preferred types: VS Code draws the plotly JSON offline; the HTML (with a static image) is the fallback.
+[TypeFormatterSource(typeof(FigureFormatterSource), PreferredMimeTypes = [FigureFormatterSource.PlotlyMimeType, "text/html"])]
 public sealed class Figure
 {
     /// <summary>The font stack of every text in the figure (on Debian, Arial resolves to the metric-compatible Liberation Sans).</summary>
@@ -249,6 +250,8 @@ public sealed class Figure
         writer.WriteStartObject(name);
         writer.WriteStartObject("title");
         writer.WriteString("text", title ?? "");
+        // An explicit standoff with automargin makes plotly grow the margin to keep the title clear of long tick labels.
+        writer.WriteNumber("standoff", 12);
         writer.WriteEndObject();
         writer.WriteBoolean("automargin", true);
         writer.WriteBoolean("showgrid", grid);

@@ -12,21 +12,22 @@ namespace Gpo.Figures;
 public static class FigureHtml
 {
     /// <summary>
-    /// A notebook fragment: a div and a script that draws the figure with plotly.js if the page already has
-    /// it (<c>window.Plotly</c>) or can get it through a configured require.js path named <c>plotly</c>;
-    /// otherwise the div keeps a one-line note. No CDN is used: VS Code's Jupyter renderer draws the
-    /// <c>application/vnd.plotly.v1+json</c> output of the same bundle offline, and GitHub (which strips
-    /// scripts) shows its static image, so this fragment only matters in front-ends that pick HTML.
+    /// A notebook fragment: a div that first shows <paramref name="staticImageHtml"/> (an <c>img</c> or inline
+    /// <c>svg</c> of the chart; a one-line note when null), and a script that replaces it with the interactive
+    /// chart when plotly.js is on the page (<c>window.Plotly</c>) or reachable through a require.js path named
+    /// <c>plotly</c>. No CDN is ever loaded. So every front-end shows the chart: VS Code draws the
+    /// <c>application/vnd.plotly.v1+json</c> output of the same bundle offline; viewers that pick HTML but
+    /// strip scripts (GitHub) or have no plotly.js show the static image.
     /// </summary>
-    public static string NotebookFragment(Figure figure)
+    public static string NotebookFragment(Figure figure, string? staticImageHtml = null)
     {
         ArgumentNullException.ThrowIfNull(figure);
         var json = ScriptSafeJson(figure);
         var id = "gpo-figure-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json)))[..12];
         var html = new StringBuilder();
         html.Append(CultureInfo.InvariantCulture, $"<div id=\"{id}\" style=\"width:{figure.Width}px;height:{figure.Height}px;\">");
-        html.Append(CultureInfo.InvariantCulture, $"<em>{WebUtility.HtmlEncode(figure.Title)}: this view needs plotly.js; the interactive (plotly) or image output of this cell shows the chart.</em></div>\n");
-        html.Append("<script type=\"text/javascript\">\n(function () {\n");
+        html.Append(staticImageHtml ?? $"<em>{WebUtility.HtmlEncode(figure.Title)}: this view needs plotly.js; the interactive (plotly) or image output of this cell shows the chart.</em>");
+        html.Append("</div>\n<script type=\"text/javascript\">\n(function () {\n");
         html.Append(CultureInfo.InvariantCulture, $"  var figure = {json};\n");
         html.Append(CultureInfo.InvariantCulture, $"  var draw = function (plotly) {{ var div = document.getElementById('{id}'); div.innerHTML = ''; plotly.newPlot(div, figure.data, figure.layout, figure.config); }};\n");
         html.Append("  if (window.Plotly) { draw(window.Plotly); }\n");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security;
+using System.Security.Cryptography;
 using System.Text;
 
 namespace Gpo.Figures;
@@ -43,8 +44,10 @@ public static class FigureSvg
         if (!string.IsNullOrEmpty(figure.YAxisTitle))
             svg.Append(Invariant($"<text transform=\"translate(18 {F((plot.Top + plot.Bottom) / 2)}) rotate(-90)\" text-anchor=\"middle\">{Escape(figure.YAxisTitle)}</text>\n"));
 
-        svg.Append(Invariant($"<clipPath id=\"plot-area\"><rect x=\"{F(plot.Left)}\" y=\"{F(plot.Top)}\" width=\"{F(plot.Right - plot.Left)}\" height=\"{F(plot.Bottom - plot.Top)}\"/></clipPath>\n"));
-        svg.Append("<g clip-path=\"url(#plot-area)\">\n");
+        // Ids must be unique on a page that shows several figures (a notebook): derive it from the figure.
+        var clipId = "gpo-clip-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(figure.ToJson())))[..12];
+        svg.Append(Invariant($"<clipPath id=\"{clipId}\"><rect x=\"{F(plot.Left)}\" y=\"{F(plot.Top)}\" width=\"{F(plot.Right - plot.Left)}\" height=\"{F(plot.Bottom - plot.Top)}\"/></clipPath>\n"));
+        svg.Append(Invariant($"<g clip-path=\"url(#{clipId})\">\n"));
         AppendTraces(svg, figure, xPixel, YPixel, Math.Clamp(0, yMin, yMax));
         svg.Append("</g>\n</svg>\n");
         return svg.ToString();

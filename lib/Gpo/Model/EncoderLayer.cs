@@ -39,61 +39,71 @@ public sealed class EncoderLayer<T> where T : unmanaged, IFloatingPointIeee754<T
         norm2 = LayerNorm<T>.FromParameters(parameters, prefix + "norm2", eps);
     }
 
-    /// <summary>out[tokens, d] from x[tokens, d] (context rows first, as in <paramref name="attentionLayout"/>); x must stay unchanged until <see cref="Backward"/>.</summary>
+    /// <summary>
+    /// out[queryTokens, d] from x[tokens, d] (context rows first, as in <paramref name="attentionLayout"/>):
+    /// every token's output, or only the target tokens' with <see cref="AttentionLayout.TargetQueriesOnly"/>
+    /// (context outputs of the last layer feed nothing). x must stay unchanged until <see cref="Backward"/>.
+    /// </summary>
     /// <param name="residual">[tokens, d] scratch.</param>
     public ReadOnlyMemory<T> Forward(IComputeBackend<T> backend, ReadOnlyMemory<T> x, AttentionLayout attentionLayout, Memory<T> residual)
     {
         layout = attentionLayout;
         input = x;
-        int tokens = attentionLayout.Tokens, contextTokens = attentionLayout.Groups * attentionLayout.ContextPerGroup;
-        var q = queries.Get(tokens * width);
+        int rows = attentionLayout.QueryTokens, contextTokens = attentionLayout.ContextTokens;
+        var xQueries = x[(QueryOffset(attentionLayout) * width)..];
+        var q = queries.Get(rows * width);
         var kv = keysValues.Get(contextTokens * 2 * width);
         var p = probabilities.Get(attentionLayout.ProbabilityLength);
-        var attended = attention.Get(tokens * width);
-        var h = hidden.Get(tokens * width);
-        var f = feedForwardHidden.Get(tokens * feedForward);
-        var result = output.Get(tokens * width);
+        var attended = attention.Get(rows * width);
+        var h = hidden.Get(rows * width);
+        var f = feedForwardHidden.Get(rows * feedForward);
+        var result = output.Get(rows * width);
+        residual = residual[..(rows * width)];
 
-        queryProjection.Forward(backend, x, q, tokens);
+        queryProjection.Forward(backend, xQueries, q, rows);
         keyValueProjection.Forward(backend, x, kv, contextTokens);
         backend.AttentionForward(q, kv, p, attended, attentionLayout);
-        outProjection.Forward(backend, attended, residual, tokens);
-        backend.Add(x, residual, residual);
-        norm1.Forward(backend, residual, h, normalized1.Get(tokens * width), inverseStd1.Get(tokens), tokens);
-        linear1.Forward(backend, h, f, tokens);
-        linear2.Forward(backend, f, residual, tokens);
+        outProjection.Forward(backend, attended, residual, rows);
+        backend.Add(xQueries[..(rows * width)], residual, residual);
+        norm1.Forward(backend, residual, h, normalized1.Get(rows * width), inverseStd1.Get(rows), rows);
+        linear1.Forward(backend, h, f, rows);
+        linear2.Forward(backend, f, residual, rows);
         backend.Add(h, residual, residual);
-        norm2.Forward(backend, residual, result, normalized2.Get(tokens * width), inverseStd2.Get(tokens), tokens);
+        norm2.Forward(backend, residual, result, normalized2.Get(rows * width), inverseStd2.Get(rows), rows);
         return result;
     }
 
+    /// <summary>First token row that is a query: 0, or the first target row.</summary>
+    private static int QueryOffset(AttentionLayout attentionLayout) => attentionLayout.TargetQueriesOnly ? attentionLayout.ContextTokens : 0;
+
     /// <summary>
-    /// Backward through the layer: <paramref name="gradient"/> [tokens, d] holds δout on entry and δx on
-    /// return; parameter gradients are accumulated.
+    /// Backward through the layer. <paramref name="gradient"/> [tokens, d] holds δout in the query rows on
+    /// entry (all rows, or the target rows) and δx in every row on return; parameter gradients are accumulated.
     /// </summary>
     public void Backward(IComputeBackend<T> backend, Memory<T> gradient, BackwardScratch<T> scratch)
     {
         var attentionLayout = layout ?? throw new InvalidOperationException("encoder layer: Backward before Forward");
-        int tokens = attentionLayout.Tokens, contextTokens = attentionLayout.Groups * attentionLayout.ContextPerGroup;
-        var δout = gradient[..(tokens * width)];
-        var δhidden = scratch.Hidden.Get(tokens * width);
-        var δfeedForward = scratch.FeedForward.Get(tokens * feedForward);
-        var δattention = scratch.Attention.Get(tokens * width);
-        var δq = scratch.Queries.Get(tokens * width);
+        int rows = attentionLayout.QueryTokens, contextTokens = attentionLayout.ContextTokens, offset = QueryOffset(attentionLayout) * width;
+        var δout = gradient.Slice(offset, rows * width);
+        var δhidden = scratch.Hidden.Get(rows * width);
+        var δfeedForward = scratch.FeedForward.Get(rows * feedForward);
+        var δattention = scratch.Attention.Get(rows * width);
+        var δq = scratch.Queries.Get(rows * width);
         var δkv = scratch.KeysValues.Get(contextTokens * 2 * width);
-        var h = hidden.Get(tokens * width);
+        var h = hidden.Get(rows * width);
 
-        norm2.Backward(backend, normalized2.Get(tokens * width), inverseStd2.Get(tokens), δout, δout, tokens);   // δout := δ(h + ffn)
-        linear2.Backward(backend, feedForwardHidden.Get(tokens * feedForward), default, δout, δfeedForward, tokens);
-        linear1.Backward(backend, h, feedForwardHidden.Get(tokens * feedForward), δfeedForward, δhidden, tokens);
-        backend.Add(δhidden, δout, δhidden);                                                                      // δh
-        norm1.Backward(backend, normalized1.Get(tokens * width), inverseStd1.Get(tokens), δhidden, δhidden, tokens); // δ(x + attn)
-        outProjection.Backward(backend, attention.Get(tokens * width), default, δhidden, δattention, tokens);
-        backend.AttentionBackward(queries.Get(tokens * width), keysValues.Get(contextTokens * 2 * width), probabilities.Get(attentionLayout.ProbabilityLength),
+        norm2.Backward(backend, normalized2.Get(rows * width), inverseStd2.Get(rows), δout, δout, rows);   // δout := δ(h + ffn)
+        linear2.Backward(backend, feedForwardHidden.Get(rows * feedForward), default, δout, δfeedForward, rows);
+        linear1.Backward(backend, h, feedForwardHidden.Get(rows * feedForward), δfeedForward, δhidden, rows);
+        backend.Add(δhidden, δout, δhidden);                                                                  // δh
+        norm1.Backward(backend, normalized1.Get(rows * width), inverseStd1.Get(rows), δhidden, δhidden, rows); // δ(x + attn)
+        outProjection.Backward(backend, attention.Get(rows * width), default, δhidden, δattention, rows);
+        backend.AttentionBackward(queries.Get(rows * width), keysValues.Get(contextTokens * 2 * width), probabilities.Get(attentionLayout.ProbabilityLength),
             δattention, δq, δkv, scratch.Probabilities.Get(attentionLayout.ProbabilityLength), attentionLayout);
-        queryProjection.Backward(backend, input, default, δq, δout, tokens);
-        keyValueProjection.Backward(backend, input, default, δkv, δout, contextTokens, accumulateInput: true);
-        backend.Add(δout, δhidden, δout);                                                                         // + residual
+        // δx: the query rows from Q, the context rows from K and V (added when they are query rows too), plus the residual.
+        queryProjection.Backward(backend, input[offset..], default, δq, δout, rows);
+        keyValueProjection.Backward(backend, input, default, δkv, gradient, contextTokens, accumulateInput: !attentionLayout.TargetQueriesOnly);
+        backend.Add(δout, δhidden, δout);
     }
 }
 

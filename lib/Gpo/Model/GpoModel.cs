@@ -22,7 +22,7 @@ public sealed class GpoModel<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly Workspace<T> input = new(), predictorHiddenValues = new(), outputs = new(), predictions = new(),
         residual = new(), gradient = new(), δoutputs = new(), δpredictorHidden = new();
     private readonly Workspace<T>[] embedderValues = [new(), new(), new(), new()];
-    private ReadOnlyMemory<T> encoded;
+    private ReadOnlyMemory<T> encodedTargets;
     private GpoBatch? lastBatch;
 
     public GpoModel(GpoConfig config, IComputeBackend<T>? backend = null)
@@ -93,6 +93,7 @@ public sealed class GpoModel<T> where T : unmanaged, IFloatingPointIeee754<T>
         lastBatch = batch;
         int d = Config.ModelWidth, tokens = batch.Tokens, contextTokens = batch.Groups * batch.ContextPerGroup, targetTokens = batch.Groups * batch.TargetsPerGroup;
         var layout = new AttentionLayout(batch.Groups, batch.ContextPerGroup, batch.TargetsPerGroup, Config.Heads, d, batch.RealContext);
+        var lastLayout = layout with { TargetQueriesOnly = true }; // the last layer's context outputs feed nothing
 
         var tokenInput = input.Get(tokens * (Config.DimX + 1));
         FillInput(batch, tokenInput.Span);
@@ -104,10 +105,10 @@ public sealed class GpoModel<T> where T : unmanaged, IFloatingPointIeee754<T>
             x = y;
         }
         var residualBuffer = residual.Get(tokens * d);
-        foreach (var layer in layers) x = layer.Forward(Backend, x, layout, residualBuffer);
-        encoded = x;
+        for (int i = 0; i < layers.Length; i++) x = layers[i].Forward(Backend, x, i == layers.Length - 1 ? lastLayout : layout, residualBuffer);
+        var targetsEncoded = layers.Length > 0 ? x : x[(contextTokens * d)..];
+        encodedTargets = targetsEncoded;
 
-        var targetsEncoded = x[(contextTokens * d)..];
         var hidden = predictorHiddenValues.Get(targetTokens * d);
         predictorHidden.Forward(Backend, targetsEncoded, hidden, targetTokens);
         var outputValues = outputs.Get(targetTokens * 2);
@@ -139,7 +140,7 @@ public sealed class GpoModel<T> where T : unmanaged, IFloatingPointIeee754<T>
 
         var δx = gradient.Get(tokens * d);
         δx.Span[..(contextTokens * d)].Clear();  // context outputs feed no prediction
-        predictorHidden.Backward(Backend, encoded[(contextTokens * d)..], hidden, δhidden, δx[(contextTokens * d)..], targetTokens);
+        predictorHidden.Backward(Backend, encodedTargets, hidden, δhidden, δx[(contextTokens * d)..], targetTokens);
         for (int i = layers.Length - 1; i >= 0; i--) layers[i].Backward(Backend, δx, scratch);
 
         var δembedded = scratch.Hidden.Get(tokens * d); // free again after the encoder
@@ -150,6 +151,16 @@ public sealed class GpoModel<T> where T : unmanaged, IFloatingPointIeee754<T>
             var δinput = i == 0 ? Memory<T>.Empty : (i % 2 == 1 ? δembedded : δx);
             embedder[i].Backward(Backend, layerInput, layerOutput, i % 2 == 1 ? δx : δembedded, δinput, tokens);
         }
+    }
+
+    private static void CopyConverted(ReadOnlySpan<float> source, Span<T> destination)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            source.CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(destination));
+            return;
+        }
+        for (int j = 0; j < source.Length; j++) destination[j] = T.CreateChecked(source[j]);
     }
 
     /// <summary>Token inputs [tokens, dx+1]: context rows [x; y] of every group, then target rows [x; 0]; padding rows 0.</summary>
@@ -163,14 +174,14 @@ public sealed class GpoModel<T> where T : unmanaged, IFloatingPointIeee754<T>
             {
                 int source = g * batch.ContextPerGroup + t;
                 var row = tokenInput.Slice(source * width, width);
-                for (int j = 0; j < dx; j++) row[j] = T.CreateChecked(batch.ContextX[source * dx + j]);
+                CopyConverted(batch.ContextX.AsSpan(source * dx, dx), row);
                 row[dx] = T.CreateChecked(batch.ContextY[source]);
             }
             for (int t = 0; t < batch.RealTargets[g]; t++)
             {
                 int source = g * batch.TargetsPerGroup + t;
                 var row = tokenInput.Slice((batch.Groups * batch.ContextPerGroup + source) * width, width);
-                for (int j = 0; j < dx; j++) row[j] = T.CreateChecked(batch.TargetX[source * dx + j]);
+                CopyConverted(batch.TargetX.AsSpan(source * dx, dx), row);
             }
         }
     }

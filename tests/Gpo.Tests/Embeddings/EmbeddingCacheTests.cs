@@ -120,6 +120,21 @@ public sealed class EmbeddingCacheTests : IDisposable
     }
 
     [Fact]
+    public void Compaction_leaves_chunks_written_meanwhile_by_another_writer()
+    {
+        var encoder = new CountingEncoder();
+        var first = EmbeddingCache.For(encoder, root.FullName);
+        new CachedTextEncoder(encoder, first, chunkSize: 2).Embed(Texts(4));
+        var second = EmbeddingCache.For(encoder, root.FullName);
+        new CachedTextEncoder(encoder, second).Embed(["written by the other one"]);
+        first.Compact();
+        Assert.Equal(2, Directory.GetFiles(first.Folder, "*.gpoemb").Length);
+        var reopened = EmbeddingCache.For(encoder, root.FullName);
+        Assert.Equal(5, reopened.Count);
+        Assert.True(reopened.Contains("written by the other one"));
+    }
+
+    [Fact]
     public void Cache_root_comes_from_GPO_CACHE_then_XDG_CACHE_HOME()
     {
         var saved = (Environment.GetEnvironmentVariable("GPO_CACHE"), Environment.GetEnvironmentVariable("XDG_CACHE_HOME"));

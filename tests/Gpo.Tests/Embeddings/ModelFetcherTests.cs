@@ -81,7 +81,7 @@ public sealed class ModelFetcherTests : IDisposable
         Assert.Contains("npm", error.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_pinned_npm_digests_are_those_of_the_reference_copy()
     {
         // The pins in ModelFetcher were computed from the reference model folder; check them against it when present.

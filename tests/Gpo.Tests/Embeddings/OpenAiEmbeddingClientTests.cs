@@ -74,8 +74,26 @@ public sealed class OpenAiEmbeddingClientTests : IDisposable
             Assert.Equal(8, client.Dimension);
             Assert.Contains("/v1/embeddings", client.Identity);
             Assert.Contains("test-model", client.Identity);
+            Assert.Null(JsonNode.Parse(server.Bodies[0])!["embd_normalize"]);
         }
         finally { Environment.SetEnvironmentVariable(keyVariable, null); }
+    }
+
+    [Fact]
+    public void Extra_fields_are_sent_and_change_the_identity()
+    {
+        var encoder = new CountingEncoder();
+        var server = Server((_, body, context) => LoopbackServer.Reply(context, 200, Answer(encoder, Inputs(body))));
+        var plain = Client(server);
+        var raw = new OpenAiEmbeddingClient(new EmbeddingServerOptions(server.BaseUrl, "test-model")
+        {
+            ExtraFields = new Dictionary<string, JsonNode?> { ["embd_normalize"] = -1 },
+        });
+        owned.Add(raw);
+        raw.Embed(Texts(1));
+        Assert.Equal(-1, JsonNode.Parse(server.Bodies.Single())!["embd_normalize"]!.GetValue<int>());
+        Assert.NotEqual(plain.Identity, raw.Identity);
+        Assert.EndsWith("?{\"embd_normalize\":-1}", raw.Identity);
     }
 
     [Fact]
@@ -84,10 +102,10 @@ public sealed class OpenAiEmbeddingClientTests : IDisposable
         var encoder = new CountingEncoder();
         var server = Server((n, body, context) =>
         {
-            if (n == 1) Thread.Sleep(3000);
+            if (n == 1) Thread.Sleep(5000);
             LoopbackServer.Reply(context, 200, Answer(encoder, Inputs(body)));
         });
-        var vectors = Client(server, timeoutSeconds: 0.5).Embed(Texts(2));
+        var vectors = Client(server, timeoutSeconds: 1.5).Embed(Texts(2));
         Assert.Equal(encoder.Embed(Texts(2)), vectors);
         Assert.Equal(2, server.RequestCount);
         Assert.Equal([TimeSpan.FromSeconds(1)], delays);

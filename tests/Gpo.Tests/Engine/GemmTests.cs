@@ -122,4 +122,43 @@ public class GemmTests
     {
         Assert.Throws<ArgumentException>(() => Gemm.MatMul(new float[5], new float[6], new float[6], 2, 3, 3));
     }
+
+    [Theory]
+    [InlineData(19, 45, 30, false)]
+    [InlineData(16, 64, 500, true)]
+    public void Fused_bias_and_relu_epilogue(int m, int n, int k, bool accumulate)
+    {
+        var a = Random(m * k, 16); var b = Random(n * k, 17); var bias = Random(n, 18);
+        var c = Random(m * n, 19);
+        var initial = (float[])c.Clone();
+        Gemm.Multiply(a, k, false, b, k, true, c, n, m, n, k, accumulate, parallel: true, bias, relu: true);
+        var product = Naive(m, n, k, (i, p) => a[i * k + p], (p, j) => b[j * k + p]);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double want = Math.Max(0, product[i * n + j] + bias[j] + (accumulate ? initial[i * n + j] : 0));
+                Assert.True(Math.Abs(want - c[i * n + j]) <= 1e-4, $"[{i},{j}]: expected {want}, got {c[i * n + j]}");
+            }
+    }
+
+    [Fact]
+    public unsafe void Aligned_row_major_b_read_in_place_matches_naive()
+    {
+        // 64-byte aligned B with a 64-float row stride: its full panels are read without packing.
+        const int m = 37, n = 64, k = 45;
+        var a = Random(m * k, 20);
+        var values = Random(k * n, 21);
+        float* aligned = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(k * n * sizeof(float), 64);
+        try
+        {
+            values.CopyTo(new Span<float>(aligned, k * n));
+            var c = new float[m * n];
+            Gemm.MatMul(a, new ReadOnlySpan<float>(aligned, k * n), c, m, n, k);
+            AssertClose(Naive(m, n, k, (i, p) => a[i * k + p], (p, j) => values[p * n + j]), c, k);
+        }
+        finally
+        {
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(aligned);
+        }
+    }
 }

@@ -96,15 +96,17 @@ public class GradientCheckTests
         CheckAgainstFiniteDifferences("δγβ", parameters.Values, 0, parameters.Count, parameters.Gradients, Objective);
     }
 
-    [Fact]
-    public void Masked_attention_backward_with_padding_and_unequal_groups()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Masked_attention_backward_with_padding_and_unequal_groups(bool targetQueriesOnly)
     {
-        var layout = new AttentionLayout(Groups: 2, ContextPerGroup: 4, TargetsPerGroup: 3, Heads: 2, Width: 6, RealContext: [4, 2]);
+        var layout = new AttentionLayout(Groups: 2, ContextPerGroup: 4, TargetsPerGroup: 3, Heads: 2, Width: 6, RealContext: [4, 2], targetQueriesOnly);
         var random = new Random(3);
-        var q = Random(layout.Tokens * layout.Width, random);
+        var q = Random(layout.QueryTokens * layout.Width, random);
         var kv = Random(layout.Groups * layout.ContextPerGroup * 2 * layout.Width, random);
         var p = new double[layout.ProbabilityLength];
-        var o = new double[layout.Tokens * layout.Width];
+        var o = new double[layout.QueryTokens * layout.Width];
         var weights = Random(o.Length, random);
         double Objective() { Backend.AttentionForward(q, kv, p, o, layout); return Weighted(o, weights); }
 
@@ -148,8 +150,10 @@ public class GradientCheckTests
         Assert.Equal(expected, GaussianPreferenceLoss.Loss<double>(outputs, p, batch), 14);
     }
 
-    [Fact]
-    public void Encoder_layer_backward()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Encoder_layer_backward(bool targetQueriesOnly)
     {
         var config = new GpoConfig(DimX: 3, ModelWidth: 6, Heads: 2, Layers: 1, FeedForwardWidth: 5);
         var random = new Random(6);
@@ -158,14 +162,15 @@ public class GradientCheckTests
         foreach (var name in new[] { "encoder.layers.0.norm1.weight", "encoder.layers.0.norm2.weight" })
             parameters.Value(name).Span.Fill(1.2);
         var layer = new EncoderLayer<double>(parameters, "encoder.layers.0.", 1e-5);
-        var layout = new AttentionLayout(2, 3, 4, 2, 6, [3, 2]);
+        var layout = new AttentionLayout(2, 3, 4, 2, 6, [3, 2], targetQueriesOnly);
         var x = Random(layout.Tokens * 6, random);
-        var weights = Random(x.Length, random);
+        var weights = Random(layout.QueryTokens * 6, random);
         var residual = new double[x.Length];
         double Objective() => Weighted(layer.Forward(Backend, x, layout, residual).Span, weights);
 
         Objective();
-        var δ = (double[])weights.Clone();
+        var δ = new double[x.Length]; // δout in the query rows (all, or the target rows at the end)
+        weights.CopyTo(δ, x.Length - weights.Length);
         layer.Backward(Backend, δ, new BackwardScratch<double>());
         var prefix = parameters["encoder.layers.0.self_attn.in_proj_weight"];
         int start = prefix.Offset, end = parameters["encoder.layers.0.norm2.bias"].Offset + 6;
