@@ -54,6 +54,18 @@ public sealed class FigureTests : IDisposable
         Assert.Equal("#ffffff", (string)layout["paper_bgcolor"]!);
         Assert.True((bool)layout["showlegend"]!);
         Assert.Null(layout["barmode"]);
+        Assert.Null(layout["xaxis"]!["type"]); // numbers: plotly's linear axis
+    }
+
+    [Fact]
+    public void Category_labels_that_look_like_numbers_stay_categories()
+    {
+        var figure = new Figure("By fraction").AddBar("GPO", ["40%", "60%", "80%"], [0.90, 0.91, 0.92]);
+
+        var layout = JsonNode.Parse(figure.ToJson())!["layout"]!;
+
+        Assert.Equal("category", (string)layout["xaxis"]!["type"]!);
+        Assert.Null(layout["yaxis"]!["type"]);
     }
 
     [Fact]

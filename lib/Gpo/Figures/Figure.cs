@@ -226,8 +226,9 @@ public sealed class Figure
         writer.WriteNumber("t", 96);
         writer.WriteNumber("b", 64);
         writer.WriteEndObject();
-        WriteAxis(writer, "xaxis", XAxisTitle, null, grid: false);
-        WriteAxis(writer, "yaxis", YAxisTitle, YRange, grid: true);
+        // Category labels such as "40%" or "2024" would otherwise be read by plotly as numbers and put on a linear axis.
+        WriteAxis(writer, "xaxis", XAxisTitle, null, grid: false, categories: _traces.Count > 0 && _traces[0].XLabels is not null);
+        WriteAxis(writer, "yaxis", YAxisTitle, YRange, grid: true, categories: false);
         writer.WriteBoolean("showlegend", _traces.Count > 1);
         writer.WriteStartObject("legend");
         writer.WriteString("orientation", "h");
@@ -245,9 +246,10 @@ public sealed class Figure
         writer.WriteEndObject();
     }
 
-    private static void WriteAxis(Utf8JsonWriter writer, string name, string? title, (double Min, double Max)? range, bool grid)
+    private static void WriteAxis(Utf8JsonWriter writer, string name, string? title, (double Min, double Max)? range, bool grid, bool categories)
     {
         writer.WriteStartObject(name);
+        if (categories) writer.WriteString("type", "category");
         writer.WriteStartObject("title");
         writer.WriteString("text", title ?? "");
         // An explicit standoff with automargin makes plotly grow the margin to keep the title clear of long tick labels.

@@ -107,13 +107,13 @@ public sealed class MetaTrainer
         }
         run.TruncateMetrics(state.Step);
         var resumed = state.Step > 0;
+        var secondsBefore = state.Seconds; // training time of earlier sessions of this run
 
         var sampler = new MetaTaskSampler(
             _split.MetaTrain.Select(g => (g, EpisodeFactory.AllQuestions(_dataset, g))).ToList(), _options.Bounds);
         var validation = ValidationEpisodes();
         var metadata = new Dictionary<string, string> { ["dataset"] = _dataset.Name, ["dataset_version"] = _dataset.Provenance.Version, ["split"] = _split.Name };
 
-        var secondsBefore = state.Seconds; // training time of earlier sessions of this run
         var clock = Stopwatch.StartNew();
         double lossSum = 0;
         var lossCount = 0;
