@@ -27,33 +27,48 @@ public sealed record ScoredQuestion(
     string Method, string Split, int Seed, string Group, string QuestionId,
     double[] Predicted, double[] Observed, double[]? Ordinals);
 
-/// <summary>Reads and writes <c>predictions.csv</c> (columns <see cref="Header"/>), exactly and atomically.</summary>
+/// <summary>
+/// Reads and writes a results folder's predictions (columns <see cref="Header"/>) atomically, as
+/// gzip-compressed CSV (<see cref="FileName"/>; a real run holds millions of rows) or plain CSV.
+/// Shares are written with 7 significant digits; every summary is computed from the file as written.
+/// </summary>
 public static class PredictionTable
 {
+    /// <summary>The predictions file of a results folder.</summary>
+    public const string FileName = "predictions.csv.gz";
+
+    /// <summary>The predictions file in <paramref name="folder"/>: <see cref="FileName"/>, or an uncompressed <c>predictions.csv</c>.</summary>
+    public static string Locate(string folder)
+    {
+        var compressed = Path.Combine(folder, FileName);
+        var plain = Path.Combine(folder, "predictions.csv");
+        return File.Exists(compressed) || !File.Exists(plain) ? compressed : plain;
+    }
+
     /// <summary>The CSV header, in order.</summary>
     public static readonly string[] Header =
         ["method", "split", "seed", "group", "question_id", "option_index", "ordinal", "predicted", "observed"];
 
-    /// <summary>Writes rows with round-trip number formatting, so a reread gives the same doubles.</summary>
+    /// <summary>Writes rows (gzip when <paramref name="path"/> ends in .gz); shares with 7 significant digits, ordinals exactly.</summary>
     public static void Write(string path, IEnumerable<PredictionRow> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
         CsvFile.Write(path, Header, rows.Select(row => new[]
         {
             row.Method, row.Split, CsvFile.Integer(row.Seed), row.Group, row.QuestionId, CsvFile.Integer(row.OptionIndex),
-            row.Ordinal is { } ordinal ? CsvFile.Exact(ordinal) : "", CsvFile.Exact(row.Predicted), CsvFile.Exact(row.Observed),
+            row.Ordinal is { } ordinal ? CsvFile.Exact(ordinal) : "", CsvFile.Short(row.Predicted), CsvFile.Short(row.Observed),
         }));
     }
 
     /// <summary>Reads a predictions file; a malformed row is an error naming the file, line and column.</summary>
     public static List<PredictionRow> Read(string path)
     {
-        using var csv = CsvReader.FromFile(path, new CsvReaderOptions
+        using var csv = CsvReader.Create(CsvFile.OpenRead(path), new CsvReaderOptions
         {
             TrackLineNumbers = true,
             FieldCountMismatch = CsvFieldCountHandling.Throw,
             MalformedData = CsvMalformedDataHandling.Throw,
-        }, FileOptions.SequentialScan);
+        }, false);
         csv.ReadHeader();
         if (!csv.Headers.SequenceEqual(Header))
             throw new FormatException($"{path}:1: expected header '{string.Join(',', Header)}', found '{string.Join(',', csv.Headers)}'.");

@@ -44,7 +44,7 @@ public sealed record ReproductionResult(string OutputFolder, IReadOnlyList<Summa
 /// Runs the paper's comparison on one dataset: for every meta-train fraction × seed, meta-trains GPO
 /// (validation groups select the checkpoint), then predicts every held-out group's query questions from
 /// k context questions with GPO and every baseline on the same draws; then a k-sweep with the models of
-/// one fraction. Writes <c>predictions.csv</c> (every prediction), <c>summary.csv</c> and a mean ± std
+/// one fraction. Writes <c>predictions.csv.gz</c> (every prediction), <c>summary.csv</c> and a mean ± std
 /// table recomputed from it, the runs' configs and training curves, and a manifest.
 /// </summary>
 public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions options)
@@ -105,7 +105,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
         }
 
         Directory.CreateDirectory(outputFolder);
-        PredictionTable.Write(Path.Combine(outputFolder, "predictions.csv"), rows);
+        PredictionTable.Write(Path.Combine(outputFolder, PredictionTable.FileName), rows);
         WriteManifest(Path.Combine(outputFolder, "manifest.json"), config, runs, started, describe);
         progress?.Invoke(new ReproductionProgress("report", $"{dataset.Name}: summaries and figures"));
         // Every number and figure is recomputed from the files just written, not from memory.

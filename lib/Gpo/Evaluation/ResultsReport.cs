@@ -10,7 +10,7 @@ namespace Gpo.Evaluation;
 public sealed record ResultsReportOutcome(IReadOnlyList<SummaryRow> Summary, IReadOnlyList<string> Figures, IReadOnlyList<string> Notes);
 
 /// <summary>
-/// Rebuilds a results folder's tables and figures from its saved files alone — <c>predictions.csv</c>,
+/// Rebuilds a results folder's tables and figures from its saved files alone — <c>predictions.csv.gz</c>,
 /// <c>manifest.json</c> and <c>runs/*/metrics.jsonl</c> — so anyone can regenerate (or restyle) the
 /// published numbers without retraining, and every plotted bar traces back to prediction rows.
 /// </summary>
@@ -38,7 +38,7 @@ public static class ResultsReport
         var k = manifest["context_questions"]?.GetValue<int>() ?? throw new InvalidDataException($"{manifestPath}: missing 'context_questions'.");
         var sweepSplit = Text("sweep_split");
 
-        var questions = PredictionTable.Questions(PredictionTable.Read(Path.Combine(resultsFolder, "predictions.csv")));
+        var questions = PredictionTable.Questions(PredictionTable.Read(PredictionTable.Locate(resultsFolder)));
         var summary = ResultsSummary.Compute(questions, ReportedMetrics);
         ResultsSummary.WriteCsv(Path.Combine(resultsFolder, "summary.csv"), summary);
         ResultsSummary.WriteTable(Path.Combine(resultsFolder, "summary_table.csv"), Path.Combine(resultsFolder, "summary_table.md"),

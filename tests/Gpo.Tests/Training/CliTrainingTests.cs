@@ -67,7 +67,7 @@ public sealed class CliTrainingTests : IDisposable
         var (exit, _, error) = Run(["reproduce", "--quick", "--dataset", "synthetic", "--out", output, "--work", Path.Combine(_folder, "work"),
             "--steps", "4", "--eval-every", "2", "--fraction", "0.6", .. Tiny]);
         Assert.True(exit == 0, error);
-        foreach (var file in new[] { "predictions.csv", "summary.csv", "summary_table.md", "manifest.json", "figures/alignment_bars.html" })
+        foreach (var file in new[] { "predictions.csv.gz", "summary.csv", "summary_table.md", "manifest.json", "figures/alignment_bars.html" })
             Assert.True(File.Exists(Path.Combine(output, "synthetic", file)), file);
     }
 }
