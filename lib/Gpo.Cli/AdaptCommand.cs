@@ -36,8 +36,7 @@ internal sealed class AdaptCommand : ICliCommand
             var explicitContext = parseResult.GetValue(context) ?? [];
             IReadOnlyList<ContextQuerySplit> draws = explicitContext.Length > 0
                 ? chosen.Select(g => new ContextQuerySplit(g, explicitContext, dataset.QuestionIdsOf(g).Except(explicitContext).ToList())).ToList()
-                : dataset.IsDense ? ContextDraw.Shared(dataset, chosen, parseResult.GetValue(k), parseResult.GetValue(seed))
-                                  : ContextDraw.PerGroup(dataset, chosen, parseResult.GetValue(k), parseResult.GetValue(seed));
+                : ContextDraw.For(dataset, chosen, parseResult.GetValue(k), parseResult.GetValue(seed));
             var predictor = new GpoPredictor(model);
             var metric = MetaTrainer.SelectionMetricFor(dataset);
 

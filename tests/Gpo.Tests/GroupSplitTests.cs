@@ -107,4 +107,33 @@ public class GroupSplitTests
         var japan = ContextDraw.PerGroup(dataset, ["Japan"], 1, seed: 0).Single();
         Assert.Equal(2, japan.QueryQuestionIds.Count);
     }
+
+    [Fact]
+    public void Groups_share_questions_when_their_common_questions_cover_nine_tenths_of_the_smallest()
+    {
+        var dataset = SyntheticBenchmark.Generate(new SyntheticSettings { Groups = 3, Questions = 20, Dimension = 2 });
+        Assert.True(ContextDraw.SharesQuestions(dataset, dataset.Groups));
+        Assert.Equal(20, ContextDraw.CommonQuestions(dataset, dataset.Groups).Count);
+
+        // Drop 2 of group-01's questions: 18 common ≥ 0.9 × 18 → still shared; drop 3 of group-02's too: 15 < 0.9 × 17 → per group.
+        var ids = dataset.Questions.Select(q => q.Id).ToList();
+        var nearly = Without(dataset, ("group-01", ids.Take(2)));
+        Assert.True(ContextDraw.SharesQuestions(nearly, nearly.Groups));
+        var draw = ContextDraw.For(nearly, nearly.Groups, 5, seed: 1);
+        Assert.Single(draw.Select(d => string.Join(",", d.ContextQuestionIds)).Distinct());
+        var apart = Without(nearly, ("group-02", ids.Skip(2).Take(3)));
+        Assert.False(ContextDraw.SharesQuestions(apart, apart.Groups));
+        Assert.Equal(3, ContextDraw.For(apart, apart.Groups, 5, seed: 1).Select(d => string.Join(",", d.ContextQuestionIds)).Distinct().Count());
+    }
+
+    private static PreferenceDataset Without(PreferenceDataset dataset, (string Group, IEnumerable<string> QuestionIds) drop)
+    {
+        var dropped = drop.QuestionIds.ToHashSet();
+        var distributions = new Dictionary<(int, int), double[]>();
+        for (var g = 0; g < dataset.Groups.Count; g++)
+            for (var q = 0; q < dataset.Questions.Count; q++)
+                if (dataset.TryGetDistribution(g, q, out var p) && !(dataset.Groups[g] == drop.Group && dropped.Contains(dataset.Questions[q].Id)))
+                    distributions[(g, q)] = [.. p];
+        return new PreferenceDataset(dataset.Name, dataset.Groups, dataset.Questions, distributions, dataset.Issues, dataset.Provenance, dataset.Features);
+    }
 }

@@ -32,6 +32,24 @@ public class MetaTaskSamplerTests
     }
 
     [Fact]
+    public void Nearly_dense_data_shares_one_permutation_of_the_common_questions()
+    {
+        // Like opinionqa-500: one group lacks a couple of questions (asked of one party only).
+        var all = Questions("q", 100);
+        var groups = new List<(string, IReadOnlyList<EpisodeQuestion>)> { ("a", all), ("b", all.Where(q => q.QuestionId is not ("q3" or "q50")).ToArray()) };
+        var sampler = new MetaTaskSampler(groups, new QuestionDrawBounds());
+        Assert.True(sampler.SharesQuestions);
+        var random = new Random(4);
+        for (var step = 0; step < 100; step++)
+        {
+            var tasks = sampler.Draw(random);
+            Assert.Equal(tasks[0].Context.Select(q => q.QuestionId), tasks[1].Context.Select(q => q.QuestionId));
+            Assert.Equal(tasks[0].Targets.Select(q => q.QuestionId), tasks[1].Targets.Select(q => q.QuestionId));
+            Assert.DoesNotContain(tasks[0].Context.Concat(tasks[0].Targets), q => q.QuestionId is "q3" or "q50");
+        }
+    }
+
+    [Fact]
     public void Sparse_data_draws_per_group_and_clips_small_groups()
     {
         var groups = new List<(string, IReadOnlyList<EpisodeQuestion>)> { ("big", Questions("x", 250)), ("small", Questions("y", 12)) };

@@ -80,6 +80,36 @@ public sealed record ContextQuerySplit(string Group, IReadOnlyList<string> Conte
 /// </summary>
 public static class ContextDraw
 {
+    /// <summary>Groups "share" their questions when the questions they all have are at least this fraction of the smallest group's.</summary>
+    public const double SharedOverlap = 0.9;
+
+    /// <summary>
+    /// The questions every one of <paramref name="groups"/> has, in dataset order. OpinionQA's groups share
+    /// nearly all (opinionqa-500: 491 of 494, a few questions were asked of one party or sex only);
+    /// GlobalOpinionQA's countries share few.
+    /// </summary>
+    public static IReadOnlyList<string> CommonQuestions(PreferenceDataset dataset, IReadOnlyList<string> groups)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(groups);
+        if (groups.Count == 0) return [];
+        var common = dataset.QuestionIdsOf(groups[0]).ToHashSet(StringComparer.Ordinal);
+        foreach (var g in groups.Skip(1)) common.IntersectWith(dataset.QuestionIdsOf(g));
+        return dataset.Questions.Select(q => q.Id).Where(common.Contains).ToList();
+    }
+
+    /// <summary>True when the groups' common questions are at least <see cref="SharedOverlap"/> of the smallest group's: draw one shared context (OpinionQA); else one per group (GlobalOpinionQA).</summary>
+    public static bool SharesQuestions(PreferenceDataset dataset, IReadOnlyList<string> groups)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(groups);
+        return groups.Count > 0 && CommonQuestions(dataset, groups).Count >= SharedOverlap * groups.Min(g => dataset.QuestionIdsOf(g).Count);
+    }
+
+    /// <summary><see cref="Shared"/> when the groups share their questions (<see cref="SharesQuestions"/>), else <see cref="PerGroup"/>.</summary>
+    public static IReadOnlyList<ContextQuerySplit> For(PreferenceDataset dataset, IReadOnlyList<string> groups, int contextQuestions, int seed) =>
+        SharesQuestions(dataset, groups) ? Shared(dataset, groups, contextQuestions, seed) : PerGroup(dataset, groups, contextQuestions, seed);
+
     /// <summary>The same k context questions for all <paramref name="groups"/>, drawn from the questions they all have.</summary>
     public static IReadOnlyList<ContextQuerySplit> Shared(PreferenceDataset dataset, IReadOnlyList<string> groups, int contextQuestions, int seed)
     {
@@ -87,9 +117,7 @@ public static class ContextDraw
         ArgumentNullException.ThrowIfNull(groups);
         ArgumentOutOfRangeException.ThrowIfLessThan(contextQuestions, 1);
         if (groups.Count == 0) throw new ArgumentException("no groups to draw for");
-        var common = dataset.QuestionIdsOf(groups[0]).ToHashSet(StringComparer.Ordinal);
-        foreach (var g in groups.Skip(1)) common.IntersectWith(dataset.QuestionIdsOf(g));
-        var candidates = dataset.Questions.Select(q => q.Id).Where(common.Contains).ToList(); // dataset order
+        var candidates = CommonQuestions(dataset, groups).ToList(); // dataset order
         if (candidates.Count <= contextQuestions)
             throw new ArgumentException($"the groups share {candidates.Count} questions: cannot draw {contextQuestions} context questions and keep any query");
         var context = SeededRandom.Shuffled(candidates, SeededRandom.Create(seed, "context/shared")).Take(contextQuestions).ToList();

@@ -121,7 +121,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
         ArgumentNullException.ThrowIfNull(groups);
         var draws = k == 0
             ? groups.Select(g => new ContextQuerySplit(g, [], dataset.QuestionIdsOf(g))).ToList()
-            : dataset.IsDense ? ContextDraw.Shared(dataset, groups, k, seed) : ContextDraw.PerGroup(dataset, groups, k, seed);
+            : ContextDraw.For(dataset, groups, k, seed);
         var episodes = draws.Select(d => EpisodeFactory.Episode(dataset, d)).ToList();
         foreach (var method in methods)
         {
@@ -143,15 +143,9 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
     public IReadOnlyList<int> FeasibleSweep(IReadOnlyList<string> groups)
     {
         ArgumentNullException.ThrowIfNull(groups);
-        int available;
-        if (dataset.IsDense)
-        {
-            available = dataset.Questions.Count;
-        }
-        else
-        {
-            available = groups.Min(g => dataset.QuestionIdsOf(g).Count);
-        }
+        var available = ContextDraw.SharesQuestions(dataset, groups)
+            ? ContextDraw.CommonQuestions(dataset, groups).Count
+            : groups.Min(g => dataset.QuestionIdsOf(g).Count);
         return options.SweepContextQuestions.Where(k => k < available).ToList();
     }
 
@@ -176,6 +170,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 ["groups"] = dataset.Groups.Count,
                 ["questions"] = dataset.Questions.Count,
                 ["dense"] = dataset.IsDense,
+                ["groups_share_questions"] = ContextDraw.SharesQuestions(dataset, dataset.Groups),
             },
             ["protocol"] = JsonSerializer.SerializeToNode(options with { Model = config }),
             ["selection_metric"] = MetaTrainer.SelectionMetricFor(dataset).Name,

@@ -33,16 +33,17 @@ public sealed record GroupTask(string Group, IReadOnlyList<EpisodeQuestion> Cont
 /// Draws the context/target questions of each meta-training step (spec gpo.md §4): every
 /// meta-train group takes part in every step; n_ctx ~ U{min..max} context questions and
 /// n_tar ~ U{min..min(max, remaining)} target questions; all options of a chosen question become
-/// tokens. When every group has the same questions (OpinionQA), one permutation is shared by all
-/// groups of the step; otherwise each group draws its own permutation (GlobalOpinionQA), the bounds
-/// follow the largest group, and a smaller group's counts are clipped to what it has (at most half
-/// of its questions as context), so the batch is padded.
+/// tokens. When the groups share their questions (OpinionQA: the common questions are at least
+/// <see cref="ContextDraw.SharedOverlap"/> of the smallest group's), one permutation of the common
+/// questions is shared by all groups of the step; otherwise each group draws its own permutation
+/// (GlobalOpinionQA), the bounds follow the largest group, and a smaller group's counts are clipped to
+/// what it has (at most half of its questions as context), so the batch is padded.
 /// </summary>
 public sealed class MetaTaskSampler
 {
     private readonly IReadOnlyList<(string Group, IReadOnlyList<EpisodeQuestion> Questions)> _groups;
     private readonly QuestionDrawBounds _bounds;
-    private readonly bool _shared;
+    private readonly IReadOnlyList<string>? _commonQuestions;
 
     /// <param name="groups">Each meta-train group's questions, all with distributions.</param>
     /// <param name="bounds">The paper's bounds; scaled down to the data.</param>
@@ -55,14 +56,28 @@ public sealed class MetaTaskSampler
             foreach (var question in questions)
                 if (question.Distribution is null)
                     throw new ArgumentException($"Group '{group}', question '{question.QuestionId}': no distribution to train on.", nameof(groups));
-        _groups = groups;
-        var first = groups[0].Questions.Select(q => q.QuestionId).ToArray();
-        _shared = groups.All(g => g.Questions.Select(q => q.QuestionId).SequenceEqual(first));
-        _bounds = bounds.FitTo(groups.Max(g => g.Questions.Count));
+        var common = groups[0].Questions.Select(q => q.QuestionId).ToHashSet(StringComparer.Ordinal);
+        foreach (var (_, questions) in groups.Skip(1)) common.IntersectWith(questions.Select(q => q.QuestionId));
+        var smallest = groups.Min(g => g.Questions.Count);
+        if (common.Count >= ContextDraw.SharedOverlap * smallest && common.Count >= 2)
+        {
+            // Shared mode: every group works on the common questions, in one order.
+            _commonQuestions = groups[0].Questions.Select(q => q.QuestionId).Where(common.Contains).ToList();
+            _groups = groups.Select(g =>
+            {
+                var byId = g.Questions.ToDictionary(q => q.QuestionId, StringComparer.Ordinal);
+                return (g.Group, (IReadOnlyList<EpisodeQuestion>)_commonQuestions.Select(id => byId[id]).ToArray());
+            }).ToList();
+        }
+        else
+        {
+            _groups = groups;
+        }
+        _bounds = bounds.FitTo(_groups.Max(g => g.Questions.Count));
     }
 
-    /// <summary>True when all groups have the same questions in the same order, so one permutation is shared.</summary>
-    public bool SharesQuestions => _shared;
+    /// <summary>True when the groups share their questions, so one permutation of the common questions serves all.</summary>
+    public bool SharesQuestions => _commonQuestions is not null;
 
     /// <summary>The bounds after scaling to the data.</summary>
     public QuestionDrawBounds Bounds => _bounds;
@@ -75,7 +90,7 @@ public sealed class MetaTaskSampler
         var targetMax = Math.Min(_bounds.TargetMax, _groups.Max(g => g.Questions.Count) - contextCount);
         var targetCount = random.Next(Math.Min(_bounds.TargetMin, targetMax), targetMax + 1);
         var tasks = new List<GroupTask>(_groups.Count);
-        var sharedOrder = _shared ? Permutation(_groups[0].Questions.Count, random) : null;
+        var sharedOrder = SharesQuestions ? Permutation(_groups[0].Questions.Count, random) : null;
         foreach (var (group, questions) in _groups)
         {
             var order = sharedOrder ?? Permutation(questions.Count, random);

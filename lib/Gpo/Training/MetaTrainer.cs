@@ -154,14 +154,12 @@ public sealed class MetaTrainer
         return new TrainingResult(run, state.BestStep, state.BestScore, _metric.Name, state.Seconds, resumed);
     }
 
-    /// <summary>The validation groups' episodes: k context questions (shared when the groups share questions), the rest as queries.</summary>
+    /// <summary>The validation groups' episodes: k context questions (one draw for all when they share their questions), the rest as queries.</summary>
     private List<Episode> ValidationEpisodes()
     {
         if (_split.Validation.Count == 0) return [];
         var seed = SeededRandom.DeriveSeed(_options.Seed, "validation");
-        var draws = _dataset.IsDense
-            ? ContextDraw.Shared(_dataset, _split.Validation, _options.ValidationContextQuestions, seed)
-            : ContextDraw.PerGroup(_dataset, _split.Validation, _options.ValidationContextQuestions, seed);
+        var draws = ContextDraw.For(_dataset, _split.Validation, _options.ValidationContextQuestions, seed);
         return draws.Select(d => EpisodeFactory.Episode(_dataset, d)).ToList();
     }
 
