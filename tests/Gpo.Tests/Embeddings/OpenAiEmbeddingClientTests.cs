@@ -105,10 +105,10 @@ public sealed class OpenAiEmbeddingClientTests : IDisposable
         var encoder = TinyBert.Value;
         var server = Server((n, body, context) =>
         {
-            if (n == 1) Thread.Sleep(5000);
+            if (n == 1) Thread.Sleep(8000);
             LoopbackServer.Reply(context, 200, Answer(encoder, Inputs(body)));
         });
-        var vectors = Client(server, timeoutSeconds: 1.5).Embed(Texts(2));
+        var vectors = Client(server, timeoutSeconds: 4).Embed(Texts(2));
         Assert.Equal(encoder.Embed(Texts(2)), vectors);
         Assert.Equal(2, server.RequestCount);
         Assert.Equal([TimeSpan.FromSeconds(1)], delays);
