@@ -88,7 +88,8 @@ public static class ResultFigures
     public static Figure TrainingCurves(string dataset, IReadOnlyList<(string Run, IReadOnlyList<JsonObject> Metrics)> runs, string validationKey)
     {
         ArgumentNullException.ThrowIfNull(runs);
-        var figure = new Figure($"{dataset}: validation alignment during meta-training", 820, 460)
+        // Wide enough for one legend row of nine runs (a wrapped legend runs into the title).
+        var figure = new Figure($"{dataset}: validation alignment during meta-training", Math.Max(820, 160 + 100 * runs.Count), 460)
         {
             XAxisTitle = "step",
             YAxisTitle = validationKey.Replace("validation_", "validation ", StringComparison.Ordinal),
