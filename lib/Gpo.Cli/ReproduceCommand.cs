@@ -45,7 +45,7 @@ internal sealed class ReproduceCommand : ICliCommand
             if (root is null) console.MarkupLine("[yellow]no data root (--data-root / GPO_DATA): running on the synthetic benchmark[/]");
 
             var training = model.Training(parseResult, 0);
-            if (isQuick && parseResult.GetResult(model.Steps) is null) training = training with { Steps = 200, EvaluateEvery = 50 };
+            if (isQuick && parseResult.GetResult(model.Steps) is null or { Implicit: true }) training = training with { Steps = 200, EvaluateEvery = 50 };
             var options = new ReproductionOptions
             {
                 Seeds = parseResult.GetValue(seeds) is { Length: > 0 } s ? s : isQuick ? [0] : [0, 1, 2],
