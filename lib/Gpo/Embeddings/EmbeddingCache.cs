@@ -58,15 +58,8 @@ public sealed class EmbeddingCache
         return new EmbeddingCache(root ?? DefaultRoot(), encoder.Identity, encoder.Dimension);
     }
 
-    /// <summary>The cache root: env <c>GPO_CACHE</c>, else <c>$XDG_CACHE_HOME/gpo</c>, else <c>~/.cache/gpo</c>.</summary>
-    public static string DefaultRoot()
-    {
-        var explicitRoot = Environment.GetEnvironmentVariable("GPO_CACHE");
-        if (!string.IsNullOrEmpty(explicitRoot)) return explicitRoot;
-        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        if (!string.IsNullOrEmpty(xdg)) return Path.Combine(xdg, "gpo");
-        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "gpo");
-    }
+    /// <summary>The cache root: env <c>GPO_CACHE</c>, else <c>$XDG_CACHE_HOME/gpo</c>, else <c>~/.cache/gpo</c> (<see cref="Gpo.IO.CacheFolder.Root"/>).</summary>
+    public static string DefaultRoot() => Gpo.IO.CacheFolder.Root();
 
     public string EncoderIdentity { get; }
     public int Dimension { get; }

@@ -31,17 +31,7 @@ public static class PlotlyScript
     /// The cache folder: <c>$GPO_CACHE</c>, else <c>$XDG_CACHE_HOME/gpo</c>, else <c>~/.cache/gpo</c>; the script
     /// lies in a sub-folder named after package and version.
     /// </summary>
-    public static string DefaultCacheFolder
-    {
-        get
-        {
-            var configured = Environment.GetEnvironmentVariable("GPO_CACHE");
-            if (!string.IsNullOrEmpty(configured)) return configured;
-            var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-            var root = !string.IsNullOrEmpty(xdg) ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-            return Path.Combine(root, "gpo");
-        }
-    }
+    public static string DefaultCacheFolder => CacheFolder.Root();
 
     private static readonly Lock FetchLock = new();
 
