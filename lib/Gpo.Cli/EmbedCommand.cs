@@ -199,10 +199,4 @@ internal sealed class EmbedCommand : ICliCommand
         Console.WriteLine(JsonSerializer.Serialize(result));
         return 0;
     }
-
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }

@@ -40,7 +40,7 @@ public static class DatasetEmbedder
             optionCounts[q] = questions[q].OptionCount;
         }
         var source = cache is null ? encoder : new CachedTextEncoder(encoder, cache, chunkSize, template.Identity);
-        var reporter = progress is null ? null : new SynchronousProgress(done => progress.Report((done, texts.Count)));
+        var reporter = progress is null ? null : new InlineProgress<int>(done => progress.Report((done, texts.Count)));
         var vectors = source.Embed(texts, reporter, cancellationToken);
         var dimension = encoder.Dimension;
         var statistics = postprocessing.Apply(vectors, optionCounts, dimension);
@@ -64,11 +64,5 @@ public static class DatasetEmbedder
     {
         ArgumentNullException.ThrowIfNull(dataset);
         return Embed(dataset.Questions, encoder, template, postprocessing, cache, chunkSize, progress, cancellationToken);
-    }
-
-    /// <summary>An <see cref="IProgress{T}"/> that calls back on the reporting thread (Progress&lt;T&gt; posts to the thread pool).</summary>
-    private sealed class SynchronousProgress(Action<int> report) : IProgress<int>
-    {
-        public void Report(int value) => report(value);
     }
 }

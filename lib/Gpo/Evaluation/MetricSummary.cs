@@ -33,16 +33,24 @@ public sealed record MetricSummary(
     /// <summary>Scores every prediction; pairs where the metric is undefined (W1 without ordinals or with W_max = 0) are counted as skipped.</summary>
     public static (IReadOnlyList<ScoredPair> Scores, int Skipped) Score(AlignmentMetric metric, IEnumerable<Prediction> predictions)
     {
-        ArgumentNullException.ThrowIfNull(metric);
         ArgumentNullException.ThrowIfNull(predictions);
+        return Score(metric, predictions.Select(p => (p.Group, p.Question.Id, p.Predicted, p.Target, p.Question.Ordinals)));
+    }
+
+    /// <summary>Scores (group, question id, p̂, p, ordinals) pairs; undefined pairs are counted as skipped; a bad pair is an error naming it.</summary>
+    public static (IReadOnlyList<ScoredPair> Scores, int Skipped) Score(AlignmentMetric metric,
+        IEnumerable<(string Group, string QuestionId, IReadOnlyList<double> Predicted, IReadOnlyList<double> Target, IReadOnlyList<double>? Ordinals)> pairs)
+    {
+        ArgumentNullException.ThrowIfNull(metric);
+        ArgumentNullException.ThrowIfNull(pairs);
         var scores = new List<ScoredPair>();
         int skipped = 0;
-        foreach (var prediction in predictions)
+        foreach (var (group, questionId, predicted, target, ordinals) in pairs)
         {
             double? value;
-            try { value = metric.Score(prediction.Predicted, prediction.Target, prediction.Question.Ordinals); }
-            catch (ArgumentException e) { throw new ArgumentException($"group '{prediction.Group}', question {prediction.Question.Id}: {e.Message}", e); }
-            if (value is { } v) scores.Add(new ScoredPair(prediction.Group, prediction.Question.Id, v));
+            try { value = metric.Score(predicted, target, ordinals); }
+            catch (ArgumentException e) { throw new ArgumentException($"group '{group}', question {questionId}: {e.Message}", e); }
+            if (value is { } v) scores.Add(new ScoredPair(group, questionId, v));
             else skipped++;
         }
         return (scores, skipped);

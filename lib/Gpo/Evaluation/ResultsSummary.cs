@@ -68,17 +68,18 @@ public static class ResultsSummary
             .ToList();
     }
 
+    /// <summary>Scores questions of one (method, split, seed) with <see cref="MetricSummary.Score(AlignmentMetric, IEnumerable{Prediction})"/>'s rules.</summary>
     private static List<ScoredPair> Score(AlignmentMetric metric, IEnumerable<ScoredQuestion> questions)
     {
-        var scores = new List<ScoredPair>();
-        foreach (var question in questions)
+        var list = questions.ToList();
+        try
         {
-            double? value;
-            try { value = metric.Score(question.Predicted, question.Observed, question.Ordinals); }
-            catch (ArgumentException e) { throw new ArgumentException($"{question.Method}, split {question.Split}, seed {question.Seed}, group '{question.Group}', question {question.QuestionId}: {e.Message}", e); }
-            if (value is { } v) scores.Add(new ScoredPair(question.Group, question.QuestionId, v));
+            return [.. MetricSummary.Score(metric, list.Select(q => (q.Group, q.QuestionId, (IReadOnlyList<double>)q.Predicted, (IReadOnlyList<double>)q.Observed, (IReadOnlyList<double>?)q.Ordinals))).Scores];
         }
-        return scores;
+        catch (ArgumentException e) when (list.Count > 0)
+        {
+            throw new ArgumentException($"{list[0].Method}, split {list[0].Split}, seed {list[0].Seed}: {e.Message}", e);
+        }
     }
 
     /// <summary>Writes <c>summary.csv</c>: <c>method,split,metric,mean,std,n_seeds</c> (exact numbers).</summary>

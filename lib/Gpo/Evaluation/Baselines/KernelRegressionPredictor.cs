@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Gpo.Evaluation.Baselines;
 
 /// <summary>
@@ -28,7 +30,7 @@ public sealed class KernelRegressionPredictor : IPreferencePredictor
         if (episode.Context.Count > 1)
         {
             // [context tokens, context tokens] cosines, reused by every bandwidth and fold.
-            var cosines = contextUnits.Select(a => contextUnits.Select(b => Dot(a, b)).ToArray()).ToArray();
+            var cosines = contextUnits.Select(a => contextUnits.Select(b => TensorPrimitives.Dot<double>(a, b)).ToArray()).ToArray();
             var bestError = double.PositiveInfinity;
             foreach (var candidate in Bandwidths)
             {
@@ -48,7 +50,7 @@ public sealed class KernelRegressionPredictor : IPreferencePredictor
             }
         }
         return episode.Queries.Select(q => Probability.Renormalise(q.OptionFeatures
-            .Select(x => { var unit = UnitVector(x); return Smooth(contextUnits.Select(c => Dot(unit, c)).ToArray(), contextShares, bandwidth); })
+            .Select(x => { var unit = UnitVector(x); return Smooth(contextUnits.Select(c => TensorPrimitives.Dot<double>(unit, c)).ToArray(), contextShares, bandwidth); })
             .ToArray())).ToArray();
     }
 
@@ -70,12 +72,5 @@ public sealed class KernelRegressionPredictor : IPreferencePredictor
     {
         var norm = Math.Sqrt(x.Sum(v => (double)v * v));
         return norm == 0 ? new double[x.Length] : x.Select(v => v / norm).ToArray();
-    }
-
-    private static double Dot(double[] a, double[] b)
-    {
-        var sum = 0.0;
-        for (var i = 0; i < a.Length; i++) sum += a[i] * b[i];
-        return sum;
     }
 }

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Gpo.Evaluation.Baselines;
 
 /// <summary>
@@ -87,7 +89,7 @@ public sealed class RidgeProbePredictor : IPreferencePredictor
             var gram = new double[n, n];
             for (var i = 0; i < n; i++)
                 for (var j = 0; j <= i; j++)
-                    gram[i, j] = gram[j, i] = Dot(features[i], features[j]);
+                    gram[i, j] = gram[j, i] = TensorPrimitives.Dot<double>(features[i], features[j]);
             for (var i = 0; i < n; i++) gram[i, i] += lambda;
             var alpha = Cholesky.Solve(gram, targets);
             for (var i = 0; i < n; i++) // w = X̃ᵀα
@@ -114,13 +116,6 @@ public sealed class RidgeProbePredictor : IPreferencePredictor
             weights = Cholesky.Solve(normal, right);
         }
         return new LinearScore(weights);
-    }
-
-    private static double Dot(double[] a, double[] b)
-    {
-        var sum = 0.0;
-        for (var i = 0; i < a.Length; i++) sum += a[i] * b[i];
-        return sum;
     }
 
     /// <summary>A linear reward r(x) = w·x over (centred) features.</summary>
