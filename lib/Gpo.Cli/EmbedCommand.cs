@@ -20,21 +20,14 @@ internal sealed class EmbedCommand : ICliCommand
     public Command Build()
     {
         var command = new Command("embed", "Embed texts or a dataset's (question, option) pairs with the built-in encoder or an embeddings server.");
-        var model = new Option<string?>("--model") { Description = "BERT model folder (default: env GPO_MODEL, then the folder `gpo models fetch` fills)." };
+        // The dataset, encoder folder, template, post-processing and cache options are the ones every modelling command shares.
+        var shared = new FeatureSource();
+        var (model, format, dataRoot, template, center, standardize, cacheFolder) =
+            (shared.Model, shared.Format, shared.DataRoot, shared.Template, shared.Center, shared.Standardize, shared.Cache);
         var texts = new Option<string[]>("--text") { Description = "A text to embed (repeatable); prints a JSON array of vectors." };
         var normalize = new Option<bool>("--normalize") { Description = "L2-normalise the vectors (off by default: GPO uses raw mean pooling)." };
         var data = new Option<string?>("--data") { Description = "Dataset: preset (" + string.Join(", ", DatasetLoader.Presets) + ") or path." };
-        var format = new Option<string?>("--format") { Description = "Dataset format (detected when absent)." };
-        var dataRoot = new Option<string?>("--data-root") { Description = "Folder with opinionqa/ and globalopinionqa/ (default: env GPO_DATA)." };
-        var template = new Option<string>("--template")
-        {
-            Description = "Template name (" + string.Join(", ", EmbeddingTemplate.BuiltIn.Keys) + ") or a pattern with {question} {options} {options_inline} {letter} {option}; \\n is a newline.",
-            DefaultValueFactory = _ => EmbeddingTemplate.Compact.Name,
-        };
-        var center = new Option<bool>("--center") { Description = "Subtract each question's mean option vector." };
-        var standardize = new Option<bool>("--standardize") { Description = "Standardise every feature over the dataset (after centring)." };
         var output = new Option<string?>("--out") { Description = "Where to save a dataset's embeddings (safetensors with metadata)." };
-        var cacheFolder = new Option<string?>("--cache") { Description = "Embedding cache root (default: env GPO_CACHE, $XDG_CACHE_HOME/gpo or ~/.cache/gpo)." };
         var noCache = new Option<bool>("--no-cache") { Description = "Neither read nor write the embedding cache." };
         var chunkSize = new Option<int>("--chunk-size") { Description = "Texts per cache chunk (the unit of resumption).", DefaultValueFactory = _ => 512 };
         var server = new Option<string?>("--server") { Description = "OpenAI-compatible embeddings server, e.g. http://127.0.0.1:8080 (llama-server --embeddings --pooling mean)." };

@@ -22,11 +22,11 @@ internal sealed class FeatureSource
     public Option<string?> Model { get; } = new("--model") { Description = "Encoder folder for real data (default: env GPO_MODEL, then the `gpo models fetch` folder)." };
     public Option<string> Template { get; } = new("--template")
     {
-        Description = "Token-text template: " + string.Join(", ", EmbeddingTemplate.BuiltIn.Keys) + ", or a pattern.",
+        Description = "Template name (" + string.Join(", ", EmbeddingTemplate.BuiltIn.Keys) + ") or a pattern with {question} {options} {options_inline} {letter} {option}; \\n is a newline.",
         DefaultValueFactory = _ => EmbeddingTemplate.Compact.Name,
     };
     public Option<bool> Center { get; } = new("--center") { Description = "Subtract each question's mean option vector from its options' features." };
-    public Option<bool> Standardize { get; } = new("--standardize") { Description = "Standardise every feature over the dataset." };
+    public Option<bool> Standardize { get; } = new("--standardize") { Description = "Standardise every feature over the dataset (after centring)." };
     public Option<string?> Cache { get; } = new("--cache") { Description = "Embedding cache root (default: env GPO_CACHE, $XDG_CACHE_HOME/gpo or ~/.cache/gpo)." };
 
     public void AddTo(Command command)
