@@ -46,7 +46,7 @@ internal sealed class EmbedCommand : ICliCommand
 
         command.SetAction(parseResult =>
         {
-            try
+            return Terminal.Guard("embed", () =>
             {
                 var adHoc = parseResult.GetValue(texts) ?? [];
                 var dataSource = parseResult.GetValue(data);
@@ -63,13 +63,7 @@ internal sealed class EmbedCommand : ICliCommand
                 if (adHoc.Length > 0) return PrintVectors(cache is null ? encoder.Value : new CachedTextEncoder(encoder.Value, cache), adHoc);
                 var postprocessing = new FeaturePostprocessing(parseResult.GetValue(center), parseResult.GetValue(standardize));
                 return EmbedDataset(dataset!, encoder.Value, embeddingTemplate, postprocessing, cache, parseResult.GetValue(chunkSize), parseResult.GetValue(output));
-            }
-            catch (Exception e) when (e is ArgumentException or FormatException or InvalidDataException or IOException or DataFormatException
-                                          or EmbeddingServerException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine($"gpo embed: {e.Message}");
-                return 1;
-            }
+            });
         });
         return command;
     }

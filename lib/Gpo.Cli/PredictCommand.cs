@@ -18,7 +18,7 @@ internal sealed class PredictCommand : ICliCommand
         {
             var checkpointFile = parseResult.GetValue(checkpoint)!;
             var inputFile = parseResult.GetValue(input)!;
-            try
+            return Terminal.Guard("predict", () =>
             {
                 var model = GpoCheckpoint.Load<float>(checkpointFile.FullName);
                 if (!inputFile.Exists) throw new FileNotFoundException($"{inputFile.FullName}: no such file");
@@ -41,12 +41,7 @@ internal sealed class PredictCommand : ICliCommand
                 }
                 Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stdout.ToArray()));
                 return 0;
-            }
-            catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException or IOException)
-            {
-                Console.Error.WriteLine($"gpo predict: {e.Message}");
-                return 1;
-            }
+            });
         });
         return command;
     }

@@ -27,7 +27,8 @@ internal static class Terminal
             return 130;
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidDataException or IOException or DataFormatException
-                                      or InvalidOperationException or KeyNotFoundException or UnauthorizedAccessException or ModelFetchException)
+                                      or InvalidOperationException or KeyNotFoundException or UnauthorizedAccessException or ModelFetchException
+                                      or EmbeddingServerException or HttpRequestException)
         {
             Console.Error.WriteLine($"gpo {name}: {e.Message}");
             return 1;
