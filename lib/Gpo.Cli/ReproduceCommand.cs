@@ -30,8 +30,9 @@ internal sealed class ReproduceCommand : ICliCommand
         var modelFolder = new Option<string?>("--model") { Description = "Encoder folder (default: env GPO_MODEL, then the `gpo models fetch` folder; fetched when missing)." };
         var template = new Option<string>("--template") { Description = "Token-text template.", DefaultValueFactory = _ => EmbeddingTemplate.Compact.Name };
         var center = new Option<bool>("--center") { Description = "Centre each question's option features." };
+        var variants = new Option<string[]>("--variants") { Description = "GPO variants to meta-train (repeatable; default gpo gpo-prior gpo-groups)." };
         model.AddTo(command);
-        foreach (var option in new Option[] { dataRoot, datasets, output, work, seeds, fractions, k, quick, modelFolder, template, center }) command.Options.Add(option);
+        foreach (var option in new Option[] { dataRoot, datasets, output, work, seeds, fractions, k, quick, modelFolder, template, center, variants }) command.Options.Add(option);
 
         command.SetAction((parseResult, cancellation) => Task.FromResult(Terminal.Guard("reproduce", () =>
         {
@@ -54,6 +55,7 @@ internal sealed class ReproduceCommand : ICliCommand
                 SweepContextQuestions = isQuick ? [0, 1, 5, 20, 50] : new ReproductionOptions().SweepContextQuestions,
                 Training = training,
                 Model = model.Config(parseResult),
+                Variants = parseResult.GetValue(variants) is { Length: > 0 } v ? [.. v.Select(ModelOptions.VariantInputs)] : new ReproductionOptions().Variants,
             };
             foreach (var name in names)
             {

@@ -38,14 +38,14 @@ public sealed class PredictionTableTests : IDisposable
         PredictionTable.Write(Path.Combine(_folder, "p.csv.gz"), rows);
         using var gzip = new System.IO.Compression.GZipStream(File.OpenRead(Path.Combine(_folder, "p.csv.gz")), System.IO.Compression.CompressionMode.Decompress);
         Assert.Equal(File.ReadAllText(Path.Combine(_folder, "p.csv")), new StreamReader(gzip).ReadToEnd());
-        Assert.StartsWith("method,split,seed,group,question_id,option_index,ordinal,predicted,observed\n", File.ReadAllText(Path.Combine(_folder, "p.csv")));
+        Assert.StartsWith("method,split,seed,group,question_id,option_index,ordinal,predicted,observed,covered\n", File.ReadAllText(Path.Combine(_folder, "p.csv")));
     }
 
     [Fact]
     public void A_bad_number_names_the_line_and_column()
     {
         var path = Path.Combine(_folder, "bad.csv");
-        File.WriteAllText(path, string.Join(',', PredictionTable.Header) + "\ngpo,0.4,1,g,q,0,,0.5,0.5\ngpo,0.4,1,g,q,1,,abc,0.5\n");
+        File.WriteAllText(path, string.Join(',', PredictionTable.Header) + "\ngpo,0.4,1,g,q,0,,0.5,0.5,1\ngpo,0.4,1,g,q,1,,abc,0.5,1\n");
         var error = Assert.Throws<FormatException>(() => PredictionTable.Read(path));
         Assert.Contains("bad.csv:3", error.Message);
         Assert.Contains("'predicted'", error.Message);
@@ -55,8 +55,22 @@ public sealed class PredictionTableTests : IDisposable
     public void A_short_row_is_an_error()
     {
         var path = Path.Combine(_folder, "short.csv");
-        File.WriteAllText(path, string.Join(',', PredictionTable.Header) + "\ngpo,0.4,1,g,q,0,,0.5\n");
+        File.WriteAllText(path, string.Join(',', PredictionTable.Header) + "\ngpo,0.4,1,g,q,0,,0.5,0.5\n");
         var error = Assert.ThrowsAny<FormatException>(() => PredictionTable.Read(path));
         Assert.Contains("short.csv", error.Message);
+    }
+
+    [Fact]
+    public void Files_without_the_covered_column_are_read_and_a_bad_flag_is_an_error()
+    {
+        var legacy = Path.Combine(_folder, "legacy.csv");
+        File.WriteAllText(legacy, string.Join(',', PredictionTable.Header[..^1]) + "\ngpo,0.4,1,g,q,0,,0.5,0.5\n");
+        Assert.Null(Assert.Single(PredictionTable.Read(legacy)).Covered);
+        var covered = Path.Combine(_folder, "covered.csv");
+        PredictionTable.Write(covered, PredictionTable.Rows("m", "0.4", 1, "g", "q", [0.25, 0.75], [0.5, 0.5], null, covered: false));
+        Assert.All(PredictionTable.Read(covered), r => Assert.False(r.Covered));
+        var bad = Path.Combine(_folder, "bad-flag.csv");
+        File.WriteAllText(bad, string.Join(',', PredictionTable.Header) + "\ngpo,0.4,1,g,q,0,,0.5,0.5,yes\n");
+        Assert.Contains("bad-flag.csv:2: column 'covered'", Assert.Throws<FormatException>(() => PredictionTable.Read(bad)).Message);
     }
 }

@@ -1,3 +1,4 @@
+using Gpo.Evaluation.Baselines;
 using Gpo.Model;
 
 namespace Gpo.Evaluation;
@@ -5,24 +6,96 @@ namespace Gpo.Evaluation;
 /// <summary>
 /// GPO as a few-shot method: the group's context questions become (x, y) context tokens, every query
 /// question's options become target tokens, and one forward pass predicts all of them — no gradient step.
+/// A model that reads population features (<see cref="GpoInputs.Population"/>) needs the training-side
+/// <see cref="TrainingPopulation"/> it was meta-trained with; a group of that population never sees its own answers.
+/// A group outside it sees, as every group did in training, one training-side group fewer: with group slots the
+/// prediction averages the leave-one-group-out passes over every training-side group; without, the full population
+/// is used. With no context question, a model that predicts an offset on the prior predicts the prior itself.
 /// </summary>
-public sealed class GpoPredictor(GpoModel<float> model, string name = "gpo") : IPreferencePredictor
+public sealed class GpoPredictor : IPreferencePredictor
 {
-    public string Name => name;
+    private readonly GpoModel<float> _model;
+    private readonly TrainingPopulation? _population;
+
+    /// <param name="model">The meta-trained model.</param>
+    /// <param name="name">The method's name in results (default: <see cref="GpoInputs.MethodName"/>).</param>
+    /// <param name="population">The training-side groups; required exactly when the model reads population features.</param>
+    public GpoPredictor(GpoModel<float> model, string? name = null, TrainingPopulation? population = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.Inputs.Population && population is null)
+            throw new ArgumentException($"This GPO model ({model.Inputs.MethodName}) reads population features: give the training-side groups it was trained with.", nameof(population));
+        if (!model.Inputs.Population && population is not null)
+            throw new ArgumentException("This GPO model reads the text embeddings alone; it takes no population.", nameof(population));
+        if (population is not null && model.Inputs.PopulationSlots > 0 && population.Groups.Count - 1 > model.Inputs.PopulationSlots)
+            throw new ArgumentException($"The model has {model.Inputs.PopulationSlots} group slots; the population has {population.Groups.Count} groups (at most {model.Inputs.PopulationSlots + 1}).", nameof(population));
+        _model = model;
+        _population = population;
+        Name = name ?? model.Inputs.MethodName;
+    }
+
+    public string Name { get; }
 
     /// <summary>The meta-trained model.</summary>
-    public GpoModel<float> Model => model;
+    public GpoModel<float> Model => _model;
 
     public double[][] Predict(Episode episode)
     {
         ArgumentNullException.ThrowIfNull(episode);
         if (episode.Queries.Count == 0) return [];
-        var (features, shares) = episode.ContextTokens();
-        if (features.Length == 0)
-            throw new InvalidOperationException($"GPO needs at least one context question (group '{episode.Group}'); use k ≥ 1.");
-        var context = features.Select((x, i) => new ContextToken(x, (float)shares[i])).ToArray();
-        var targets = episode.Queries.Select(q => new TargetQuestion(q.OptionFeatures)).ToArray();
-        var prediction = GpoInference.Predict(model, context, targets);
+        var inputs = _model.Inputs;
+        if (episode.Context.Count == 0)
+        {
+            if (!inputs.PriorOffset)
+                throw new InvalidOperationException($"GPO needs at least one context question (group '{episode.Group}'); use k ≥ 1.");
+            return episode.Queries.Select(q => PriorOf(q, episode.Group)).ToArray();
+        }
+        if (_population is null) return Pass(episode, new TextTokenInputs(inputs.Width));
+        if (inputs.PopulationSlots == 0 || _population.IndexOf(episode.Group) >= 0 || _population.Groups.Count < 2)
+            return Pass(episode, new PopulationTokenInputs(_population, inputs, episode.Group));
+        // A test group: average the passes that each leave one training-side group out, as every training group saw.
+        double[][]? sum = null;
+        foreach (var left in _population.Groups)
+        {
+            var pass = Pass(episode, new PopulationTokenInputs(_population, inputs, episode.Group, alsoExclude: left));
+            sum ??= pass.Select(p => new double[p.Length]).ToArray();
+            for (int q = 0; q < pass.Length; q++)
+                for (int o = 0; o < pass[q].Length; o++) sum[q][o] += pass[q][o] / _population.Groups.Count;
+        }
+        return sum!;
+    }
+
+    private double[][] Pass(Episode episode, ITokenInputs tokens)
+    {
+        int width = tokens.Width;
+        var context = new List<ContextToken>();
+        foreach (var question in episode.Context)
+        {
+            var shares = question.Distribution
+                ?? throw new InvalidOperationException($"Episode '{episode.Group}': context question '{question.QuestionId}' has no distribution.");
+            if (shares.Length != question.OptionCount)
+                throw new InvalidOperationException($"Episode '{episode.Group}': context question '{question.QuestionId}' has {question.OptionCount} options but {shares.Length} shares.");
+            var x = new float[question.OptionCount * width];
+            tokens.Write(question.QuestionId, question.OptionFeatures, x, default);
+            for (int o = 0; o < question.OptionCount; o++) context.Add(new ContextToken(x.AsSpan(o * width, width).ToArray(), (float)shares[o]));
+        }
+        var targets = episode.Queries.Select(q =>
+        {
+            var x = new float[q.OptionCount * width];
+            var offset = tokens.HasOffset ? new float[q.OptionCount] : null;
+            tokens.Write(q.QuestionId, q.OptionFeatures, x, offset);
+            var options = Enumerable.Range(0, q.OptionCount).Select(o => x.AsSpan(o * width, width).ToArray()).ToArray();
+            return new TargetQuestion(options, null, offset);
+        }).ToArray();
+        var prediction = GpoInference.Predict(_model, context, targets);
         return prediction.Predictions.Select(p => p.Select(v => (double)v).ToArray()).ToArray();
+    }
+
+    private double[] PriorOf(EpisodeQuestion query, string group)
+    {
+        var exclude = _population!.IndexOf(group) >= 0 ? group : null;
+        return _population.Prior(query.QuestionId, exclude) is { } prior && prior.Length == query.OptionCount
+            ? prior
+            : Enumerable.Repeat(1.0 / query.OptionCount, query.OptionCount).ToArray();
     }
 }

@@ -18,14 +18,15 @@ namespace Gpo.Evaluation;
 /// <param name="Ordinal">The option's ordinal value, or null where the dataset has none.</param>
 /// <param name="Predicted">The predicted share.</param>
 /// <param name="Observed">The group's observed share.</param>
+/// <param name="Covered">Whether some training-side group answered the question (null where not recorded).</param>
 public sealed record PredictionRow(
     string Method, string Split, int Seed, string Group, string QuestionId,
-    int OptionIndex, double? Ordinal, double Predicted, double Observed);
+    int OptionIndex, double? Ordinal, double Predicted, double Observed, bool? Covered = null);
 
 /// <summary>A query question with every option's prediction, rebuilt from consecutive <see cref="PredictionRow"/>s.</summary>
 public sealed record ScoredQuestion(
     string Method, string Split, int Seed, string Group, string QuestionId,
-    double[] Predicted, double[] Observed, double[]? Ordinals);
+    double[] Predicted, double[] Observed, double[]? Ordinals, bool? Covered = null);
 
 /// <summary>
 /// Reads and writes a results folder's predictions (columns <see cref="Header"/>) atomically, as
@@ -45,9 +46,9 @@ public static class PredictionTable
         return File.Exists(compressed) || !File.Exists(plain) ? compressed : plain;
     }
 
-    /// <summary>The CSV header, in order.</summary>
+    /// <summary>The CSV header, in order (files written before the <c>covered</c> column existed are read too).</summary>
     public static readonly string[] Header =
-        ["method", "split", "seed", "group", "question_id", "option_index", "ordinal", "predicted", "observed"];
+        ["method", "split", "seed", "group", "question_id", "option_index", "ordinal", "predicted", "observed", "covered"];
 
     /// <summary>Writes rows (gzip when <paramref name="path"/> ends in .gz); shares with 7 significant digits, ordinals exactly.</summary>
     public static void Write(string path, IEnumerable<PredictionRow> rows)
@@ -57,6 +58,7 @@ public static class PredictionTable
         {
             row.Method, row.Split, CsvFile.Integer(row.Seed), row.Group, row.QuestionId, CsvFile.Integer(row.OptionIndex),
             row.Ordinal is { } ordinal ? CsvFile.Exact(ordinal) : "", CsvFile.Short(row.Predicted), CsvFile.Short(row.Observed),
+            row.Covered is { } covered ? (covered ? "1" : "0") : "",
         }));
     }
 
@@ -70,14 +72,14 @@ public static class PredictionTable
             MalformedData = CsvMalformedDataHandling.Throw,
         }, false);
         csv.ReadHeader();
-        if (!csv.Headers.SequenceEqual(Header))
-            throw new FormatException($"{path}:1: expected header '{string.Join(',', Header)}', found '{string.Join(',', csv.Headers)}'.");
+        var columns = csv.Headers.SequenceEqual(Header) ? Header.Length : csv.Headers.SequenceEqual(Header[..^1]) ? Header.Length - 1
+            : throw new FormatException($"{path}:1: expected header '{string.Join(',', Header)}', found '{string.Join(',', csv.Headers)}'.");
         var rows = new List<PredictionRow>();
         while (Read(csv, path))
         {
             var line = csv.LineNumber;
-            if (csv.FieldCount != Header.Length)
-                throw new FormatException($"{path}:{line}: expected {Header.Length} columns, found {csv.FieldCount}.");
+            if (csv.FieldCount != columns)
+                throw new FormatException($"{path}:{line}: expected {columns} columns, found {csv.FieldCount}.");
             double Number(int index)
             {
                 var text = csv.GetString(index);
@@ -89,7 +91,13 @@ public static class PredictionTable
                 ? value
                 : throw new FormatException($"{path}:{line}: column '{Header[index]}': '{csv.GetString(index)}' is not an integer.");
             rows.Add(new PredictionRow(csv.GetString(0), csv.GetString(1), Integer(2), csv.GetString(3), csv.GetString(4), Integer(5),
-                csv.IsEmpty(6) ? null : Number(6), Number(7), Number(8)));
+                csv.IsEmpty(6) ? null : Number(6), Number(7), Number(8), columns < Header.Length || csv.IsEmpty(9) ? null : Covered()));
+            bool Covered() => csv.GetString(9) switch
+            {
+                "1" => true,
+                "0" => false,
+                var text => throw new FormatException($"{path}:{line}: column 'covered': '{text}' is not 0, 1 or empty."),
+            };
         }
         return rows;
     }
@@ -102,12 +110,12 @@ public static class PredictionTable
 
     /// <summary>Expands one question's prediction into rows.</summary>
     public static IEnumerable<PredictionRow> Rows(string method, string split, int seed, string group, string questionId,
-        IReadOnlyList<double> predicted, IReadOnlyList<double> observed, IReadOnlyList<double>? ordinals)
+        IReadOnlyList<double> predicted, IReadOnlyList<double> observed, IReadOnlyList<double>? ordinals, bool? covered = null)
     {
         if (predicted.Count != observed.Count || (ordinals is not null && ordinals.Count != observed.Count))
             throw new ArgumentException($"Question '{questionId}' of group '{group}': predicted, observed and ordinal lengths differ.");
         for (var o = 0; o < predicted.Count; o++)
-            yield return new PredictionRow(method, split, seed, group, questionId, o, ordinals?[o], predicted[o], observed[o]);
+            yield return new PredictionRow(method, split, seed, group, questionId, o, ordinals?[o], predicted[o], observed[o], covered);
     }
 
     /// <summary>Regroups rows (in file order) into whole questions.</summary>
@@ -125,7 +133,7 @@ public static class PredictionTable
                     throw new FormatException($"Question '{first.QuestionId}' of group '{first.Group}' ({first.Method}, split {first.Split}, seed {first.Seed}): option indices are not 0..{current.Count - 1} in order.");
             var ordinals = current.All(r => r.Ordinal.HasValue) ? current.Select(r => r.Ordinal!.Value).ToArray() : null;
             questions.Add(new ScoredQuestion(first.Method, first.Split, first.Seed, first.Group, first.QuestionId,
-                current.Select(r => r.Predicted).ToArray(), current.Select(r => r.Observed).ToArray(), ordinals));
+                current.Select(r => r.Predicted).ToArray(), current.Select(r => r.Observed).ToArray(), ordinals, first.Covered));
             current.Clear();
         }
         foreach (var row in rows)

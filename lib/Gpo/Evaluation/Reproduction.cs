@@ -32,6 +32,9 @@ public sealed record ReproductionOptions
 
     /// <summary>Architecture sizes; DimX is taken from the data.</summary>
     public GpoConfig Model { get; init; } = new(DimX: 1);
+
+    /// <summary>The GPO variants meta-trained per split (the paper's module and the population variants).</summary>
+    public IReadOnlyList<PopulationInputs> Variants { get; init; } = [PopulationInputs.None, PopulationInputs.Prior, PopulationInputs.Groups];
 }
 
 /// <summary>One message of a reproduction's progress.</summary>
@@ -77,30 +80,47 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 var label = $"{SplitLabel(fraction)}-seed{seed.ToString(CultureInfo.InvariantCulture)}";
                 var split = GroupSplit.ByFraction(dataset.Groups, fraction, seed);
                 progress?.Invoke(new ReproductionProgress("train", $"{dataset.Name} {label}: meta-train {split.MetaTrain.Count}, validation {split.Validation.Count}, meta-test {split.MetaTest.Count} groups"));
-                var trainer = new MetaTrainer(dataset, split, config, options.Training with { Seed = seed });
-                var run = new RunFolder(Path.Combine(workFolder, dataset.Name, label));
-                var result = trainer.Train(run, p => progress?.Invoke(new ReproductionProgress("train", label, p)), cancellation, describe);
-                runs.Add(result);
-                CopyRunRecord(run, Path.Combine(outputFolder, "runs", label));
-
-                var gpo = new GpoPredictor(GpoCheckpoint.Load<float>(run.BestCheckpoint));
-                var prior = PopulationPriorPredictor.FromGroups(split.MetaTrain.Concat(split.Validation)
-                    .Select(g => dataset.AnswersOf(g).Select(a => (a.Question.Id, a.Distribution.ToArray()))));
-                IPreferencePredictor[] methods = [gpo, new UniformPredictor(), prior, new KernelRegressionPredictor(), new RidgeProbePredictor()];
-
-                progress?.Invoke(new ReproductionProgress("evaluate", $"{dataset.Name} {label}: k = {options.ContextQuestions}"));
-                rows.AddRange(Evaluate(methods, split.MetaTest, options.ContextQuestions, seed, SplitLabel(fraction)));
-
-                if (fraction == options.SweepFraction)
+                var methods = new List<IPreferencePredictor>();
+                foreach (var variant in options.Variants)
                 {
-                    foreach (var k in FeasibleSweep(split.MetaTest))
-                    {
-                        progress?.Invoke(new ReproductionProgress("sweep", $"{dataset.Name} {label}: k = {k}"));
-                        // With no context, only methods that ignore it are defined.
-                        var sweepMethods = k == 0 ? methods.Where(m => m is UniformPredictor or PopulationPriorPredictor).ToArray() : methods;
-                        rows.AddRange(Evaluate(sweepMethods, split.MetaTest, k, seed, SweepLabel(fraction, k)));
-                    }
+                    var trainer = new MetaTrainer(dataset, split, config, options.Training with { Seed = seed, Population = variant });
+                    var folder = variant == PopulationInputs.None ? label : $"{label}-{trainer.Inputs.MethodName}";
+                    var run = new RunFolder(Path.Combine(workFolder, dataset.Name, folder));
+                    var result = trainer.Train(run, p => progress?.Invoke(new ReproductionProgress("train", folder, p)), cancellation, describe);
+                    runs.Add(result);
+                    CopyRunRecord(run, Path.Combine(outputFolder, "runs", folder));
+                    var model = GpoCheckpoint.Load<float>(run.BestCheckpoint);
+                    methods.Add(trainer.Predictor(model));
                 }
+                var population = TrainingPopulation.FromDataset(dataset, split.MetaTrain.Concat(split.Validation));
+                methods.AddRange(Baselines(population));
+
+                // Evaluation rows are kept per split and seed in the work folder, so a rerun skips what is done.
+                var unitFile = Path.Combine(workFolder, dataset.Name, label + ".predictions.csv.gz");
+                var unitRows = File.Exists(unitFile) ? PredictionTable.Read(unitFile) : null;
+                if (unitRows is null || !unitRows.Select(r => r.Method).Distinct().Order(StringComparer.Ordinal).SequenceEqual(methods.Select(m => m.Name).Order(StringComparer.Ordinal)))
+                {
+                    unitRows = [];
+                    cancellation.ThrowIfCancellationRequested();
+                    progress?.Invoke(new ReproductionProgress("evaluate", $"{dataset.Name} {label}: k = {options.ContextQuestions}"));
+                    unitRows.AddRange(Evaluate(methods, split.MetaTest, options.ContextQuestions, seed, SplitLabel(fraction), population));
+                    // The swap diagnostic: each held-out group's queries predicted from another held-out group's context answers.
+                    unitRows.AddRange(Evaluate(methods, split.MetaTest, options.ContextQuestions, seed, SwapLabel(fraction), population, swap: true));
+                    if (fraction == options.SweepFraction)
+                    {
+                        foreach (var k in FeasibleSweep(split.MetaTest))
+                        {
+                            cancellation.ThrowIfCancellationRequested();
+                            progress?.Invoke(new ReproductionProgress("sweep", $"{dataset.Name} {label}: k = {k}"));
+                            // With no context, only methods defined without one take part (GPO's offset variants predict the prior).
+                            var sweepMethods = k == 0 ? methods.Where(DefinedWithoutContext).ToArray() : methods.ToArray();
+                            unitRows.AddRange(Evaluate(sweepMethods, split.MetaTest, k, seed, SweepLabel(fraction, k), population));
+                        }
+                    }
+                    Directory.CreateDirectory(Path.GetDirectoryName(unitFile)!);
+                    PredictionTable.Write(unitFile, unitRows);
+                }
+                rows.AddRange(unitRows);
             }
         }
 
@@ -114,8 +134,31 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
         return new ReproductionResult(outputFolder, report.Summary, runs);
     }
 
-    /// <summary>Predicts every held-out group's queries with every method on the same context draw.</summary>
-    public IEnumerable<PredictionRow> Evaluate(IReadOnlyList<IPreferencePredictor> methods, IReadOnlyList<string> groups, int k, int seed, string splitLabel)
+    /// <summary>The swap diagnostic's label, e.g. <c>0.6-swap</c>.</summary>
+    public static string SwapLabel(double fraction) => $"{SplitLabel(fraction)}-swap";
+
+    /// <summary>Whether a method predicts without any context question (k = 0 of the sweep).</summary>
+    public static bool DefinedWithoutContext(IPreferencePredictor method) =>
+        method is UniformPredictor or PopulationPriorPredictor || (method is GpoPredictor gpo && gpo.Model.Inputs.PriorOffset);
+
+    /// <summary>The baselines of one split, all built from the training-side population.</summary>
+    public static IEnumerable<IPreferencePredictor> Baselines(TrainingPopulation population)
+    {
+        ArgumentNullException.ThrowIfNull(population);
+        yield return new UniformPredictor();
+        yield return PopulationPriorPredictor.FromGroups(population.Groups.Select((_, g) =>
+            population.QuestionIds.SelectMany(q => population.Answers(q).Where(a => a.Group == g).Select(a => (q, a.Distribution)))));
+        yield return new KernelRegressionPredictor();
+        yield return new RidgeProbePredictor();
+    }
+
+    /// <summary>
+    /// Predicts every held-out group's queries with every method on the same context draw. With <paramref name="swap"/>,
+    /// each group's context answers are replaced by those of the next held-out group (in order, cyclically) that answered
+    /// every context question, so the difference to the plain scores is the swap gap; a group without such a partner is skipped.
+    /// </summary>
+    public IEnumerable<PredictionRow> Evaluate(IReadOnlyList<IPreferencePredictor> methods, IReadOnlyList<string> groups, int k, int seed, string splitLabel,
+        TrainingPopulation? population = null, bool swap = false)
     {
         ArgumentNullException.ThrowIfNull(methods);
         ArgumentNullException.ThrowIfNull(groups);
@@ -123,6 +166,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
             ? groups.Select(g => new ContextQuerySplit(g, [], dataset.QuestionIdsOf(g))).ToList()
             : ContextDraw.For(dataset, groups, k, seed);
         var episodes = draws.Select(d => EpisodeFactory.Episode(dataset, d)).ToList();
+        if (swap) episodes = Swapped(episodes, groups);
         foreach (var method in methods)
         {
             foreach (var episode in episodes)
@@ -132,11 +176,30 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 {
                     var query = episode.Queries[i];
                     var question = dataset.GetQuestion(query.QuestionId);
-                    foreach (var row in PredictionTable.Rows(method.Name, splitLabel, seed, episode.Group, query.QuestionId, predicted[i], query.Distribution!, question.Ordinals))
+                    bool? covered = population is null ? null : population.Answers(query.QuestionId).Count > 0;
+                    foreach (var row in PredictionTable.Rows(method.Name, splitLabel, seed, episode.Group, query.QuestionId, predicted[i], query.Distribution!, question.Ordinals, covered))
                         yield return row;
                 }
             }
         }
+    }
+
+    private List<Episode> Swapped(List<Episode> episodes, IReadOnlyList<string> groups)
+    {
+        var swapped = new List<Episode>();
+        for (var i = 0; i < episodes.Count; i++)
+        {
+            var episode = episodes[i];
+            for (var step = 1; step < groups.Count; step++)
+            {
+                var partner = groups[(groups.ToList().IndexOf(episode.Group) + step) % groups.Count];
+                if (partner == episode.Group || !episode.Context.All(q => dataset.TryGetDistribution(partner, q.QuestionId, out _))) continue;
+                var context = episode.Context.Select(q => q with { Distribution = [.. dataset.GetDistribution(partner, q.QuestionId)] }).ToArray();
+                swapped.Add(episode with { Context = context });
+                break;
+            }
+        }
+        return swapped;
     }
 
     /// <summary>The sweep's context sizes that leave every held-out group at least one query question.</summary>
@@ -181,6 +244,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 ["run"] = Path.GetFileName(r.Run.Path),
                 ["best_step"] = r.BestStep,
                 ["best_validation_score"] = double.IsFinite(r.BestScore) ? r.BestScore : null,
+                ["last_step"] = r.LastStep,
                 ["training_seconds"] = Math.Round(r.Seconds, 1),
             })]),
             ["started_utc"] = started.ToString("O", CultureInfo.InvariantCulture),

@@ -42,7 +42,12 @@ public static class ResultsReport
         var summary = ResultsSummary.Compute(questions, ReportedMetrics);
         ResultsSummary.WriteCsv(Path.Combine(resultsFolder, "summary.csv"), summary);
         ResultsSummary.WriteTable(Path.Combine(resultsFolder, "summary_table.csv"), Path.Combine(resultsFolder, "summary_table.md"),
-            summary.Where(r => !ResultFigures.IsSweep(r.Split)).ToList(), $"{dataset}: alignment with held-out groups (k = {k})");
+            summary.Where(r => PairedComparison.IsMainSplit(r.Split)).ToList(), $"{dataset}: alignment with held-out groups (k = {k})");
+        var headline = AlignmentMetrics.ByName(metric);
+        var selected = SelectedByValidation(manifest);
+        var pairedSection = PairedComparison.Write(resultsFolder, PairedComparison.Compare(questions, headline),
+            PairedComparison.Diagnostics(questions, headline), selected);
+        File.AppendAllText(Path.Combine(resultsFolder, "summary_table.md"), pairedSection);
 
         var runsFolder = Path.Combine(resultsFolder, "runs");
         var curves = Directory.Exists(runsFolder)
@@ -53,7 +58,7 @@ public static class ResultsReport
         var figures = new List<(string Name, Figure Figure)>
         {
             ("alignment_bars", ResultFigures.AlignmentBars(dataset, summary, metric, k)),
-            ("alignment_per_group", ResultFigures.PerGroup(dataset, ResultsSummary.PerGroup(questions.Where(q => !ResultFigures.IsSweep(q.Split)).ToList(), AlignmentMetrics.ByName(metric)), metric, sweepSplit)),
+            ("alignment_per_group", ResultFigures.PerGroup(dataset, ResultsSummary.PerGroup(questions.Where(q => PairedComparison.IsMainSplit(q.Split)).ToList(), AlignmentMetrics.ByName(metric)), metric, sweepSplit)),
         };
         if (curves.Count > 0) figures.Add(("training_curves", ResultFigures.TrainingCurves(dataset, curves, "validation_" + metric)));
         if (summary.Any(r => ResultFigures.IsSweep(r.Split))) figures.Add(("alignment_vs_k", ResultFigures.AlignmentVsContext(dataset, summary, metric)));
@@ -68,5 +73,29 @@ public static class ResultsReport
             if (result.Note is { } note && !notes.Contains(note)) notes.Add(note);
         }
         return new ResultsReportOutcome(summary, written, notes);
+    }
+
+    /// <summary>
+    /// Per main split, the GPO variant whose runs scored best on the validation groups (mean over seeds of each run's best
+    /// validation score, from the manifest) — never chosen by test groups. A run folder <c>F-seedS</c> is <c>gpo</c>;
+    /// <c>F-seedS-NAME</c> is the variant NAME.
+    /// </summary>
+    public static Dictionary<string, string> SelectedByValidation(JsonObject manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var scores = new List<(string Split, string Method, double Score)>();
+        foreach (var run in manifest["runs"]?.AsArray() ?? [])
+        {
+            var name = run?["run"]?.GetValue<string>();
+            var score = run?["best_validation_score"]?.GetValue<double>();
+            if (name is null || score is null) continue;
+            var seedAt = name.IndexOf("-seed", StringComparison.Ordinal);
+            if (seedAt < 0) continue;
+            var rest = name[(seedAt + 5)..];
+            var dash = rest.IndexOf('-', StringComparison.Ordinal);
+            scores.Add((name[..seedAt], dash < 0 ? "gpo" : rest[(dash + 1)..], score.Value));
+        }
+        return scores.GroupBy(s => s.Split).ToDictionary(g => g.Key,
+            g => g.GroupBy(s => s.Method).OrderByDescending(m => m.Average(s => s.Score)).ThenBy(m => m.Key, StringComparer.Ordinal).First().Key);
     }
 }

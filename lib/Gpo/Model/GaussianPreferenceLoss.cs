@@ -12,7 +12,10 @@ public static class GaussianPreferenceLoss
 {
     private static readonly double HalfLogTwoPi = 0.5 * Math.Log(2 * Math.PI);
 
-    /// <summary>p̂[B·Nt] = per-question softmax of μ = outputs[:, 0]; padding targets get 0.</summary>
+    /// <summary>
+    /// p̂[B·Nt] = per-question softmax of μ = outputs[:, 0] (plus <see cref="GpoBatch.TargetOffset"/> when the batch has one);
+    /// padding targets get 0. The offset is a constant, so <see cref="Backward"/> is the same with or without it.
+    /// </summary>
     /// <param name="outputs">[B·Nt, 2] predictor outputs (μ, s).</param>
     /// <param name="probabilities">[B·Nt] receives p̂.</param>
     public static void PerQuestionSoftmax<T>(ReadOnlySpan<T> outputs, Span<T> probabilities, GpoBatch batch) where T : IFloatingPointIeee754<T>
@@ -21,14 +24,20 @@ public static class GaussianPreferenceLoss
         for (int g = 0; g < batch.Groups; g++)
         {
             int token = g * batch.TargetsPerGroup;
+            var offset = batch.TargetOffset;
             foreach (var options in batch.TargetOptionCounts[g])
             {
                 T max = T.NegativeInfinity;
-                for (int i = 0; i < options; i++) max = T.Max(max, outputs[2 * (token + i)]);
+                for (int i = 0; i < options; i++)
+                {
+                    // The logit of option i: μ, plus the batch's constant offset (written back to the same span below).
+                    probabilities[token + i] = offset is null ? outputs[2 * (token + i)] : outputs[2 * (token + i)] + T.CreateChecked(offset[token + i]);
+                    max = T.Max(max, probabilities[token + i]);
+                }
                 T sum = T.Zero;
                 for (int i = 0; i < options; i++)
                 {
-                    probabilities[token + i] = T.Exp(outputs[2 * (token + i)] - max);
+                    probabilities[token + i] = T.Exp(probabilities[token + i] - max);
                     sum += probabilities[token + i];
                 }
                 for (int i = 0; i < options; i++) probabilities[token + i] /= sum;

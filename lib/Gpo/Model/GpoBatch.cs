@@ -13,8 +13,10 @@ public sealed class GpoBatch
     /// <param name="targetY">[groups, targetsPerGroup] target shares, or null at inference.</param>
     /// <param name="realContext">[groups] real context tokens per group (1..contextPerGroup).</param>
     /// <param name="targetOptionCounts">Per group, the option count of each target question, in token order; sums to that group's real target tokens.</param>
+    /// <param name="targetOffset">[groups, targetsPerGroup] constants added to μ before the per-question softmax (e.g. the log
+    /// population share, so the model predicts an offset on the prior), or null for none (the paper's module).</param>
     public GpoBatch(int groups, int dimX, int contextPerGroup, int targetsPerGroup, float[] contextX, float[] contextY, float[] targetX, float[]? targetY,
-        int[] realContext, int[][] targetOptionCounts)
+        int[] realContext, int[][] targetOptionCounts, float[]? targetOffset = null)
     {
         if (groups < 1 || dimX < 1 || contextPerGroup < 1 || targetsPerGroup < 1)
             throw new ArgumentException($"batch: groups {groups}, dimX {dimX}, context {contextPerGroup}, targets {targetsPerGroup} must all be positive");
@@ -22,6 +24,12 @@ public sealed class GpoBatch
         Check(contextY.Length, groups * contextPerGroup, "contextY");
         Check(targetX.Length, groups * targetsPerGroup * dimX, "targetX");
         if (targetY is not null) Check(targetY.Length, groups * targetsPerGroup, "targetY");
+        if (targetOffset is not null)
+        {
+            Check(targetOffset.Length, groups * targetsPerGroup, "targetOffset");
+            for (int i = 0; i < targetOffset.Length; i++)
+                if (!float.IsFinite(targetOffset[i])) throw new ArgumentException($"batch: targetOffset[{i}] is {targetOffset[i]}; offsets must be finite");
+        }
         Check(realContext.Length, groups, "realContext");
         Check(targetOptionCounts.Length, groups, "targetOptionCounts");
         var realTargets = new int[groups];
@@ -46,6 +54,7 @@ public sealed class GpoBatch
         RealContext = realContext;
         RealTargets = realTargets;
         TargetOptionCounts = targetOptionCounts;
+        TargetOffset = targetOffset;
     }
 
     private static void Check(int actual, int expected, string name)
@@ -79,6 +88,9 @@ public sealed class GpoBatch
 
     /// <summary>[groups] real target tokens (sum of the option counts).</summary>
     public int[] RealTargets { get; }
+
+    /// <summary>[groups, Nt] constants added to μ before the per-question softmax, or null (none).</summary>
+    public float[]? TargetOffset { get; }
 
     /// <summary>Per group, the option count of each target question.</summary>
     public int[][] TargetOptionCounts { get; }

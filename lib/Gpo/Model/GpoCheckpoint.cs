@@ -9,7 +9,8 @@ namespace Gpo.Model;
 /// GPO checkpoints as safetensors with exactly the PyTorch reference's state_dict names and shapes
 /// (<c>embedder.0.weight</c> [d, dx+1], ..., <c>predictor.2.bias</c> [2]), float32. The architecture is
 /// read back from the shapes (dx, d_model, layer count, FFN width); the head count, which shapes cannot
-/// tell, is stored in <c>__metadata__["heads"]</c> (default 4 when absent).
+/// tell, is stored in <c>__metadata__["heads"]</c> (default 4 when absent); a model that reads more than x records its
+/// <see cref="GpoInputs"/> as <c>inputs.*</c> entries.
 /// </summary>
 public static class GpoCheckpoint
 {
@@ -19,6 +20,7 @@ public static class GpoCheckpoint
     {
         ArgumentNullException.ThrowIfNull(model);
         var allMetadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["heads"] = model.Config.Heads.ToString(CultureInfo.InvariantCulture), ["format"] = "gpo" };
+        if (!model.Inputs.IsPlain) foreach (var (key, value) in model.Inputs.ToMetadata()) allMetadata[key] = value;
         if (metadata is not null) foreach (var (key, value) in metadata) allMetadata[key] = value;
         var tensors = model.Parameters.Tensors.Select(tensor =>
         {
@@ -53,7 +55,8 @@ public static class GpoCheckpoint
     public static GpoModel<T> Load<T>(string path, IComputeBackend<T>? backend = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         using var file = SafeTensors.Open(path);
-        var model = new GpoModel<T>(ReadConfig(file), backend);
+        var config = ReadConfig(file);
+        var model = new GpoModel<T>(config, backend) { Inputs = GpoInputs.FromMetadata(file.Metadata, config.DimX, file.Path) };
         LoadInto(model, file, strict: true);
         return model;
     }

@@ -4,8 +4,11 @@ namespace Gpo.Model;
 /// <summary>One context token of a group: an option's embedding x [dimX] and the group's share y of that option.</summary>
 public sealed record ContextToken(float[] X, float Y);
 
-/// <summary>One target question: the embeddings of its options [options][dimX] and, when known, the group's shares.</summary>
-public sealed record TargetQuestion(float[][] Options, float[]? Shares = null);
+/// <summary>
+/// One target question: the embeddings of its options [options][dimX], when known the group's shares, and, for models that
+/// predict an offset on a base distribution (<see cref="GpoInputs.PriorOffset"/>), the base log-shares per option.
+/// </summary>
+public sealed record TargetQuestion(float[][] Options, float[]? Shares = null, float[]? Offset = null);
 
 /// <summary>The model's answer for one group: p̂ per target question (each sums to 1), and the loss when every target had shares.</summary>
 public sealed record GroupPrediction(float[][] Predictions, double? Loss);
@@ -37,6 +40,10 @@ public static class GpoInference
         bool allShares = targets.All(t => t.Shares is not null);
         var targetX = new float[targetTokens * dx];
         var targetY = allShares ? new float[targetTokens] : null;
+        bool anyOffset = targets.Any(t => t.Offset is not null);
+        if (anyOffset && targets.Any(t => t.Offset is null))
+            throw new ArgumentException($"targets[{targets.ToList().FindIndex(t => t.Offset is null)}].offset: missing, but other targets have one");
+        var targetOffset = anyOffset ? new float[targetTokens] : null;
         int token = 0;
         for (int q = 0; q < targets.Count; q++)
         {
@@ -44,15 +51,18 @@ public static class GpoInference
             if (question.Options.Length == 0) throw new ArgumentException($"targets[{q}].x: a question needs at least one option");
             if (question.Shares is not null && question.Shares.Length != question.Options.Length)
                 throw new ArgumentException($"targets[{q}].y: expected {question.Options.Length} numbers, got {question.Shares.Length}");
+            if (question.Offset is not null && question.Offset.Length != question.Options.Length)
+                throw new ArgumentException($"targets[{q}].offset: expected {question.Options.Length} numbers, got {question.Offset.Length}");
             for (int o = 0; o < question.Options.Length; o++, token++)
             {
                 if (question.Options[o].Length != dx) throw new ArgumentException($"targets[{q}].x[{o}]: expected {dx} numbers, got {question.Options[o].Length}");
                 question.Options[o].CopyTo(targetX, token * dx);
                 if (targetY is not null) targetY[token] = question.Shares![o];
+                if (targetOffset is not null) targetOffset[token] = question.Offset![o];
             }
         }
         var batch = new GpoBatch(1, dx, context.Count, targetTokens, contextX, contextY, targetX, targetY,
-            [context.Count], [targets.Select(t => t.Options.Length).ToArray()]);
+            [context.Count], [targets.Select(t => t.Options.Length).ToArray()], targetOffset);
         float loss = model.Forward(batch);
         var predictions = model.QuestionPredictions()[0];
         return new GroupPrediction(predictions, allShares ? loss : null);

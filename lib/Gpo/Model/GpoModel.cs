@@ -30,6 +30,7 @@ public sealed class GpoModel<T> where T : unmanaged, IFloatingPointIeee754<T>
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
+        inputs = GpoInputs.Text(config.DimX);
         Backend = backend ?? new CpuBackend<T>();
         Parameters = new ParameterSet<T>(config.ParameterShapes());
         embedder =
@@ -45,6 +46,21 @@ public sealed class GpoModel<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     public GpoConfig Config { get; }
+
+    private GpoInputs inputs;
+
+    /// <summary>What the model reads for each token (x alone for the paper's module); saved in checkpoints.</summary>
+    public GpoInputs Inputs
+    {
+        get => inputs;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            value.Validate();
+            if (value.Width != Config.DimX) throw new ArgumentException($"GPO inputs are {value.Width} wide, the model takes {Config.DimX}");
+            inputs = value;
+        }
+    }
 
     public IComputeBackend<T> Backend { get; }
 

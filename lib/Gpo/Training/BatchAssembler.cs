@@ -8,6 +8,7 @@ public static class BatchAssembler
     /// <summary>
     /// Lays out the tasks as a batch: context tokens padded to the longest group's context, target tokens to
     /// the longest group's targets. Context y = the group's share of the option; target y = the share to learn.
+    /// Each task's x (and target offsets) are written by its <see cref="GroupTask.Inputs"/> (text embeddings alone when null).
     /// </summary>
     public static GpoBatch Assemble(IReadOnlyList<GroupTask> tasks, int dimX)
     {
@@ -19,32 +20,35 @@ public static class BatchAssembler
         var contextY = new float[tasks.Count * contextPerGroup];
         var targetX = new float[tasks.Count * targetsPerGroup * dimX];
         var targetY = new float[tasks.Count * targetsPerGroup];
+        var withOffset = tasks.Any(t => t.Inputs?.HasOffset == true);
+        if (withOffset && tasks.Any(t => t.Inputs?.HasOffset != true))
+            throw new ArgumentException("Either every group of a batch has target offsets or none has.", nameof(tasks));
+        var targetOffset = withOffset ? new float[tasks.Count * targetsPerGroup] : null;
         var realContext = new int[tasks.Count];
         var optionCounts = new int[tasks.Count][];
+        var text = new TextTokenInputs(dimX);
         for (var g = 0; g < tasks.Count; g++)
         {
-            realContext[g] = Fill(tasks[g].Context, contextX, contextY, g * contextPerGroup, dimX, tasks[g].Group);
-            Fill(tasks[g].Targets, targetX, targetY, g * targetsPerGroup, dimX, tasks[g].Group);
+            var inputs = tasks[g].Inputs ?? text;
+            if (inputs.Width != dimX) throw new ArgumentException($"Group '{tasks[g].Group}': inputs are {inputs.Width} wide, the model takes {dimX}.", nameof(tasks));
+            realContext[g] = Fill(tasks[g].Context, inputs, contextX, contextY, null, g * contextPerGroup, dimX, tasks[g].Group);
+            Fill(tasks[g].Targets, inputs, targetX, targetY, targetOffset, g * targetsPerGroup, dimX, tasks[g].Group);
             optionCounts[g] = tasks[g].Targets.Select(q => q.OptionCount).ToArray();
         }
-        return new GpoBatch(tasks.Count, dimX, contextPerGroup, targetsPerGroup, contextX, contextY, targetX, targetY, realContext, optionCounts);
+        return new GpoBatch(tasks.Count, dimX, contextPerGroup, targetsPerGroup, contextX, contextY, targetX, targetY, realContext, optionCounts, targetOffset);
     }
 
-    /// <summary>Copies the questions' option tokens from <paramref name="firstToken"/> on; returns the token count.</summary>
-    private static int Fill(IReadOnlyList<Evaluation.EpisodeQuestion> questions, float[] x, float[] y, int firstToken, int dimX, string group)
+    /// <summary>Writes the questions' option tokens from <paramref name="firstToken"/> on; returns the token count.</summary>
+    private static int Fill(IReadOnlyList<Evaluation.EpisodeQuestion> questions, ITokenInputs inputs, float[] x, float[] y, float[]? offset, int firstToken, int dimX, string group)
     {
         var token = firstToken;
         foreach (var question in questions)
         {
             var shares = question.Distribution ?? throw new InvalidOperationException($"Group '{group}', question '{question.QuestionId}': no distribution.");
-            for (var o = 0; o < question.OptionCount; o++, token++)
-            {
-                var features = question.OptionFeatures[o];
-                if (features.Length != dimX)
-                    throw new InvalidOperationException($"Group '{group}', question '{question.QuestionId}', option {o}: {features.Length} features, expected {dimX}.");
-                features.CopyTo(x, token * dimX);
-                y[token] = (float)shares[o];
-            }
+            var options = question.OptionCount;
+            inputs.Write(question.QuestionId, question.OptionFeatures, x.AsSpan(token * dimX, options * dimX), offset is null ? default : offset.AsSpan(token, options));
+            for (var o = 0; o < options; o++) y[token + o] = (float)shares[o];
+            token += options;
         }
         return token - firstToken;
     }

@@ -1,5 +1,6 @@
 using Gpo.Data;
 using Gpo.Evaluation;
+using Gpo.Model;
 
 namespace Gpo.Training;
 
@@ -26,8 +27,11 @@ public sealed record QuestionDrawBounds(int ContextMin = 10, int ContextMax = 10
     }
 }
 
-/// <summary>One group's share of a meta-training step: which questions are context and which are targets.</summary>
-public sealed record GroupTask(string Group, IReadOnlyList<EpisodeQuestion> Context, IReadOnlyList<EpisodeQuestion> Targets);
+/// <summary>
+/// One group's share of a meta-training step: which questions are context and which are targets, and how its tokens'
+/// inputs are written (null: the text embeddings alone, the paper's module).
+/// </summary>
+public sealed record GroupTask(string Group, IReadOnlyList<EpisodeQuestion> Context, IReadOnlyList<EpisodeQuestion> Targets, ITokenInputs? Inputs = null);
 
 /// <summary>
 /// Draws the context/target questions of each meta-training step (spec gpo.md §4): every

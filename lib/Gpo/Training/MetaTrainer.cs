@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gpo.Data;
 using Gpo.Evaluation;
+using Gpo.Evaluation.Baselines;
 using Gpo.Model;
 
 namespace Gpo.Training;
@@ -14,7 +15,7 @@ public sealed record TrainingProgress(
     int BestStep, double BestScore, double StepsPerSecond, TimeSpan Remaining);
 
 /// <summary>The outcome of a run: where the selected checkpoint is and how it scored.</summary>
-public sealed record TrainingResult(RunFolder Run, int BestStep, double BestScore, string SelectionMetric, double Seconds, bool Resumed);
+public sealed record TrainingResult(RunFolder Run, int BestStep, double BestScore, string SelectionMetric, double Seconds, bool Resumed, int LastStep = 0);
 
 /// <summary>
 /// Meta-trains GPO (spec gpo.md §4): every step puts all meta-train groups in the batch with freshly drawn
@@ -31,6 +32,9 @@ public sealed class MetaTrainer
     private readonly GpoConfig _config;
     private readonly TrainingOptions _options;
     private readonly AlignmentMetric _metric;
+    private readonly GpoInputs _inputs;
+    private readonly TrainingPopulation? _population;
+    private readonly int _pseudoGroups;
 
     /// <param name="dataset">The data, with per-option features (synthetic, or attached by the embedding stage).</param>
     /// <param name="split">Which groups train, validate and (untouched here) test.</param>
@@ -46,8 +50,33 @@ public sealed class MetaTrainer
         if (features.Dimension != config.DimX)
             throw new ArgumentException($"The model expects {config.DimX}-wide x, the dataset's features are {features.Dimension}-wide.");
         if (options.Steps < 1 || options.EvaluateEvery < 1) throw new ArgumentException("Steps and EvaluateEvery must be positive.");
+        if (options.Patience < 0) throw new ArgumentException("Patience must be 0 (off) or positive.");
+        if (options.PseudoGroups > 0 && options.Population != PopulationInputs.Groups)
+            throw new ArgumentException("Pseudo-groups need the gpo-groups variant (population slots).");
+        _pseudoGroups = options.PseudoGroups >= 0 ? options.PseudoGroups : options.Population == PopulationInputs.Groups ? split.MetaTrain.Count : 0;
         _metric = SelectionMetricFor(dataset);
+        if (options.Population != PopulationInputs.None)
+        {
+            // The population: every training-side group (meta-train and validation); a group never sees itself in it.
+            _population = TrainingPopulation.FromDataset(dataset, split.MetaTrain.Concat(split.Validation));
+            var slots = options.Population == PopulationInputs.Groups ? Math.Max(0, _population.Groups.Count - 1) : 0;
+            _inputs = new GpoInputs(features.Dimension, Population: true, PopulationSlots: slots, PriorOffset: true);
+        }
+        else
+        {
+            _inputs = GpoInputs.Text(features.Dimension);
+        }
+        _config = config with { DimX = _inputs.Width };
     }
+
+    /// <summary>What the trained model reads for each token.</summary>
+    public GpoInputs Inputs => _inputs;
+
+    /// <summary>The training-side population the model reads (null for the paper's module).</summary>
+    public TrainingPopulation? Population => _population;
+
+    /// <summary>A predictor for the model as trained here (with its population when it reads one).</summary>
+    public GpoPredictor Predictor(GpoModel<float> model) => new(model, population: _population);
 
     /// <summary>The dataset's headline alignment: 1 − W₁/W_max when every question has ordinals (OpinionQA), else 1 − JS distance.</summary>
     public static AlignmentMetric SelectionMetricFor(PreferenceDataset dataset)
@@ -79,6 +108,8 @@ public sealed class MetaTrainer
             ["meta_test"] = new JsonArray([.. _split.MetaTest.Select(g => (JsonNode)g)]),
         },
         ["model"] = JsonSerializer.SerializeToNode(_config),
+        ["inputs"] = JsonSerializer.SerializeToNode(_inputs),
+        ["method"] = _inputs.MethodName,
         ["training"] = JsonSerializer.SerializeToNode(_options),
         ["selection_metric"] = _metric.Name,
     };
@@ -96,8 +127,14 @@ public sealed class MetaTrainer
             foreach (var (key, value) in describe) config[key] = value?.DeepClone();
         var existing = run.Prepare(config);
 
-        var model = new GpoModel<float>(_config);
+        var model = new GpoModel<float>(_config) { Inputs = _inputs };
         model.Initialize(SeededRandom.DeriveSeed(_options.Seed, "init"));
+        if (_inputs.PriorOffset)
+        {
+            // μ starts at a constant, so the untrained model predicts the population prior exactly and training learns the offset.
+            var weight = model.Parameters["predictor.2.weight"];
+            model.Parameters.Values.AsSpan(weight.Offset, weight.Shape[1]).Clear();
+        }
         var trainer = new GpoTrainer<float>(model, _options.LearningRate, _options.Steps);
         var state = new RunState(0, 0, double.NaN, 0);
         if (existing && run.ReadState() is { } saved)
@@ -118,10 +155,31 @@ public sealed class MetaTrainer
         double lossSum = 0;
         var lossCount = 0;
         var stepsThisSession = 0;
+        if (state.Step == 0 && validation.Count > 0)
+        {
+            // Step 0 is a candidate too: a model that starts at the population prior is never selected below it.
+            var initial = Score(Predictor(model), validation);
+            state = new RunState(0, 0, initial, 0);
+            run.AppendMetrics(new JsonObject { ["step"] = 0, ["learning_rate"] = _options.LearningRate, ["validation_" + _metric.Name] = initial, ["seconds"] = 0.0 });
+            run.SaveCheckpoint(model, trainer.Optimizer, state, improved: true, metadata);
+        }
         for (var step = state.Step + 1; step <= _options.Steps; step++)
         {
             cancellation.ThrowIfCancellationRequested();
-            var tasks = sampler.Draw(SeededRandom.Create(_options.Seed, "train/step/" + step.ToString(CultureInfo.InvariantCulture)));
+            if (_options.Patience > 0 && state.Step - state.BestStep >= _options.Patience * _options.EvaluateEvery) break;
+            var stepName = step.ToString(CultureInfo.InvariantCulture);
+            var tasks = sampler.Draw(SeededRandom.Create(_options.Seed, "train/step/" + stepName));
+            if (_population is not null)
+            {
+                var slots = SeededRandom.Create(_options.Seed, "train/slots/" + stepName);
+                tasks = tasks.Select(t => t with
+                {
+                    Inputs = new PopulationTokenInputs(_population, _inputs, t.Group,
+                        PopulationTokenInputs.RandomSlots(_population, t.Group, _inputs.PopulationSlots, slots)),
+                }).ToList();
+                if (_pseudoGroups > 0)
+                    tasks.AddRange(PseudoGroupTasks(tasks, SeededRandom.Create(_options.Seed, "train/pseudo/" + stepName)));
+            }
             var loss = trainer.Step(BatchAssembler.Assemble(tasks, _config.DimX));
             if (!float.IsFinite(loss))
                 throw new InvalidOperationException($"Training diverged at step {step}: loss {loss}. Lower the learning rate.");
@@ -130,7 +188,7 @@ public sealed class MetaTrainer
             stepsThisSession++;
 
             if (step % _options.EvaluateEvery != 0 && step != _options.Steps) continue;
-            double? score = validation.Count > 0 ? Score(new GpoPredictor(model), validation) : null;
+            double? score = validation.Count > 0 ? Score(Predictor(model), validation) : null;
             var improved = score is { } s ? !(s <= state.BestScore) : step == _options.Steps; // NaN best → first score wins
             var seconds = secondsBefore + clock.Elapsed.TotalSeconds;
             var stepsPerSecond = stepsThisSession / clock.Elapsed.TotalSeconds;
@@ -151,7 +209,44 @@ public sealed class MetaTrainer
             lossSum = 0;
             lossCount = 0;
         }
-        return new TrainingResult(run, state.BestStep, state.BestScore, _metric.Name, state.Seconds, resumed);
+        return new TrainingResult(run, state.BestStep, state.BestScore, _metric.Name, state.Seconds, resumed, state.Step);
+    }
+
+    /// <summary>
+    /// The step's pseudo-group tasks (<see cref="TrainingOptions.PseudoGroups"/>): each takes the questions of a random real task of the step, leaves one
+    /// random training-side group out, and answers with a Dirichlet(1) mixture of the others' distributions (weights
+    /// renormalised over the groups that answered a question); its population features leave the same group out.
+    /// </summary>
+    private IEnumerable<GroupTask> PseudoGroupTasks(List<GroupTask> realTasks, Random random)
+    {
+        var population = _population!;
+        var groups = population.Groups.Count;
+        if (groups < 3) yield break; // a mixture of one group is that group
+        for (var p = 0; p < _pseudoGroups; p++)
+        {
+            var template = realTasks[random.Next(realTasks.Count)];
+            var left = random.Next(groups);
+            var weights = new double[groups];
+            for (var g = 0; g < groups; g++) weights[g] = g == left ? 0 : -Math.Log(1 - random.NextDouble()); // Gamma(1) draws
+            var name = "pseudo-group " + p.ToString(CultureInfo.InvariantCulture);
+            EpisodeQuestion Mix(EpisodeQuestion question)
+            {
+                var mixed = new double[question.OptionCount];
+                double total = 0;
+                foreach (var (group, distribution) in population.Answers(question.QuestionId))
+                {
+                    if (distribution.Length != mixed.Length) continue;
+                    for (var o = 0; o < mixed.Length; o++) mixed[o] += weights[group] * distribution[o];
+                    total += weights[group];
+                }
+                if (total <= 0) return question; // nobody else answered: the real group's answers stand in
+                for (var o = 0; o < mixed.Length; o++) mixed[o] /= total;
+                return question with { Distribution = mixed };
+            }
+            var slots = PopulationTokenInputs.RandomSlots(population, population.Groups[left], _inputs.PopulationSlots, random);
+            yield return new GroupTask(name, template.Context.Select(Mix).ToArray(), template.Targets.Select(Mix).ToArray(),
+                new PopulationTokenInputs(population, _inputs, name, slots, alsoExclude: population.Groups[left]));
+        }
     }
 
     /// <summary>The validation groups' episodes: k context questions (one draw for all when they share their questions), the rest as queries.</summary>

@@ -20,4 +20,35 @@ public sealed record TrainingOptions
 
     /// <summary>Context questions k given to each validation group when scoring checkpoints.</summary>
     public int ValidationContextQuestions { get; init; } = 20;
+
+    /// <summary>
+    /// Early stopping: stop after this many evaluations in a row without a better validation score (0 = train all
+    /// <see cref="Steps"/>). The learning-rate schedule stays the cosine over <see cref="Steps"/>.
+    /// </summary>
+    public int Patience { get; init; }
+
+    /// <summary>
+    /// With <see cref="PopulationInputs.Groups"/>: pseudo-groups added to every step, each a random mixture (Dirichlet(1)
+    /// weights) of the training-side groups but one, the one left out also of its features; its tokens use the questions of
+    /// a real group's task of the step. They teach the model to find a group's resemblance to the training groups from its
+    /// context; 0 for none; −1 (the default) for as many as the meta-train groups with gpo-groups, none otherwise.
+    /// </summary>
+    public int PseudoGroups { get; init; } = -1;
+
+    /// <summary>What the model reads besides x (the paper's module: nothing); see <see cref="Model.GpoInputs"/>.</summary>
+    public PopulationInputs Population { get; init; } = PopulationInputs.None;
+}
+
+/// <summary>The GPO variants by what their tokens carry besides the text embedding.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<PopulationInputs>))]
+public enum PopulationInputs
+{
+    /// <summary>The paper's module (<c>gpo</c>): x alone.</summary>
+    None,
+
+    /// <summary><c>gpo-prior</c>: x, the population share p̄, log p̄ and a covered flag; μ is an offset on log p̄.</summary>
+    Prior,
+
+    /// <summary><c>gpo-groups</c>: as <see cref="Prior"/>, plus each other training-side group's deviation from p̄ in a slot.</summary>
+    Groups,
 }

@@ -136,6 +136,39 @@ public class GradientCheckTests
     }
 
     [Fact]
+    public void Per_question_softmax_and_gaussian_loss_with_a_target_offset()
+    {
+        var plain = SmallBatch(dimX: 3, new Random(4));
+        var random = new Random(9);
+        var offset = Random(plain.Groups * plain.TargetsPerGroup, random).Select(v => (float)v).ToArray();
+        var batch = new GpoBatch(plain.Groups, plain.DimX, plain.ContextPerGroup, plain.TargetsPerGroup, plain.ContextX, plain.ContextY, plain.TargetX,
+            plain.TargetY, plain.RealContext, plain.TargetOptionCounts, offset);
+        var outputs = Random(batch.Groups * batch.TargetsPerGroup * 2, random);
+        var p = new double[batch.Groups * batch.TargetsPerGroup];
+        double Objective() { GaussianPreferenceLoss.PerQuestionSoftmax<double>(outputs, p, batch); return GaussianPreferenceLoss.Loss<double>(outputs, p, batch); }
+
+        Objective();
+        var δ = new double[outputs.Length];
+        GaussianPreferenceLoss.Backward<double>(outputs, p, batch, δ);
+        CheckAgainstFiniteDifferences("δ(μ, s) with offsets", outputs, 0, outputs.Length, δ, Objective);
+    }
+
+    [Fact]
+    public void A_target_offset_is_added_to_mu_before_the_softmax()
+    {
+        // One question of 2 options, μ = (0, 0), offset = (ln 1, ln 3) → p̂ = (1/4, 3/4); with μ = (ln 3, 0) → (1/2, 1/2).
+        var batch = new GpoBatch(1, 1, 1, 2, [0f], [0f], [0f, 0f], [0.5f, 0.5f], [1], [[2]], [0f, (float)Math.Log(3)]);
+        var p = new double[2];
+        GaussianPreferenceLoss.PerQuestionSoftmax<double>([0, 0, 0, 0], p, batch);
+        Assert.Equal(0.25, p[0], 6);
+        Assert.Equal(0.75, p[1], 6);
+        GaussianPreferenceLoss.PerQuestionSoftmax<double>([Math.Log(3), 0, 0, 0], p, batch);
+        Assert.Equal(0.5, p[0], 6);
+        Assert.Equal(0.5, p[1], 6);
+        Assert.Throws<ArgumentException>(() => new GpoBatch(1, 1, 1, 2, [0f], [0f], [0f, 0f], null, [1], [[2]], [0f, float.NaN]));
+    }
+
+    [Fact]
     public void Gaussian_loss_matches_a_hand_computed_case()
     {
         // One group, one question of 2 options, μ = (0, ln 3) → p̂ = (1/4, 3/4); s = (0, ln 2) → σ = (1, 2); y = (0.5, 0.5).

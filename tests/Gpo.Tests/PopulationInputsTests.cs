@@ -1,0 +1,138 @@
+using Gpo.Data;
+using Gpo.Evaluation;
+using Gpo.Evaluation.Baselines;
+using Gpo.Model;
+using Gpo.Training;
+
+namespace Gpo.Tests;
+
+/// <summary>
+/// The population variants of GPO (gpo-prior, gpo-groups): what their tokens carry, hand-worked; that a group's own
+/// answers never enter its own features; that checkpoints record the inputs and predictors refuse mismatches.
+/// </summary>
+public sealed class PopulationInputsTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("gpo-population-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static TrainingPopulation Population(double aFirst = 0.8) => TrainingPopulation.FromGroups(
+    [
+        ("A", [("q1", new[] { aFirst, 1 - aFirst }), ("q2", new[] { 0.1, 0.3, 0.6 })]),
+        ("B", [("q1", new[] { 0.4, 0.6 })]),
+        ("C", [("q1", new[] { 0.3, 0.7 }), ("q2", new[] { 0.5, 0.3, 0.2 })]),
+    ]);
+
+    private static float[][] Text(int options, int width) => Enumerable.Range(0, options).Select(o => Enumerable.Repeat((float)(o + 1), width).ToArray()).ToArray();
+
+    [Fact]
+    public void Features_of_an_outside_group_are_the_hand_worked_population_shares()
+    {
+        var inputs = new GpoInputs(2, Population: true, PopulationSlots: 3, PriorOffset: true);
+        Assert.Equal(2 + 3 + 2 * 3, inputs.Width);
+        var tokens = new PopulationTokenInputs(Population(), inputs, "test-group");
+        var x = new float[2 * inputs.Width];
+        var offset = new float[2];
+        tokens.Write("q1", Text(2, 2), x, offset);
+        // p̄ = mean(0.8, 0.4, 0.3) = 0.5 for option 0 and 0.5 for option 1.
+        Assert.Equal([1f, 1f], x[..2]);
+        Assert.Equal(0.5f, x[2], 6);
+        Assert.Equal((float)Math.Log(0.5), x[3], 6);
+        Assert.Equal(1f, x[4]);
+        // Slots in population order: A 0.8 − 0.5, B 0.4 − 0.5, C 0.3 − 0.5, scaled by 4, each present.
+        Assert.Equal([1.2f, 1f, -0.4f, 1f, -0.8f, 1f], x[5..11].Select(v => MathF.Round(v, 5)).ToArray());
+        Assert.Equal((float)Math.Log(0.5), offset[0], 6);
+
+        // q2: B did not answer; its slot is empty; p̄ over A and C.
+        x = new float[3 * inputs.Width];
+        offset = new float[3];
+        tokens.Write("q2", Text(3, 2), x, offset);
+        var row2 = x.AsSpan(2 * inputs.Width, inputs.Width).ToArray();
+        Assert.Equal(0.4f, row2[2], 6);
+        Assert.Equal([0.8f, 1f, 0f, 0f, -0.8f, 1f], row2[5..11].Select(v => MathF.Round(v, 5)).ToArray());
+
+        // A question nobody answered: uniform p̄, not covered, empty slots.
+        x = new float[2 * inputs.Width];
+        tokens.Write("q9", Text(2, 2), x, offset);
+        Assert.Equal(0.5f, x[2], 6);
+        Assert.Equal(0f, x[4]);
+        Assert.All(x[5..11], v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void A_groups_own_answers_never_enter_its_own_features()
+    {
+        var inputs = new GpoInputs(2, Population: true, PopulationSlots: 2, PriorOffset: true);
+        float[] Features(double aFirst, int seed)
+        {
+            var population = Population(aFirst);
+            // Exactly what meta-training does for group A in a step: a random slot order of the other groups.
+            var slots = PopulationTokenInputs.RandomSlots(population, "A", inputs.PopulationSlots, new Random(seed));
+            Assert.DoesNotContain(population.IndexOf("A"), slots);
+            var tokens = new PopulationTokenInputs(population, inputs, "A", slots);
+            var x = new float[2 * inputs.Width];
+            var offset = new float[2];
+            tokens.Write("q1", Text(2, 2), x, offset);
+            return [.. x, .. offset];
+        }
+        for (var seed = 0; seed < 5; seed++)
+            Assert.Equal(Features(0.8, seed), Features(0.05, seed));
+        // Whereas another group's features do change with A's answers.
+        var outside = new GpoInputs(2, Population: true, PopulationSlots: 3, PriorOffset: true);
+        float[] Others(double aFirst)
+        {
+            var x = new float[2 * outside.Width];
+            new PopulationTokenInputs(Population(aFirst), outside, "B-test").Write("q1", Text(2, 2), x, new float[2]);
+            return x;
+        }
+        Assert.NotEqual(Others(0.8), Others(0.05));
+    }
+
+    [Fact]
+    public void An_untrained_prior_offset_model_predicts_the_prior_and_checkpoints_record_the_inputs()
+    {
+        var dataset = SyntheticBenchmark.Generate(new SyntheticSettings { Seed = 1 });
+        var split = GroupSplit.ByFraction(dataset.Groups, 0.6, seed: 0);
+        var trainer = new MetaTrainer(dataset, split, new GpoConfig(dataset.Features!.Dimension, 16, 2, 1, 16),
+            new TrainingOptions { Steps = 1, EvaluateEvery = 1, Population = PopulationInputs.Groups, Seed = 3 });
+        Assert.Equal(dataset.Features.Dimension + 3 + 2 * (split.MetaTrain.Count + split.Validation.Count - 1), trainer.Inputs.Width);
+        var run = new RunFolder(Path.Combine(_folder, "run"));
+        var result = trainer.Train(run);
+        Assert.Equal(0, result.BestStep); // step 0 (the prior) is a candidate
+        var model = GpoCheckpoint.Load<float>(run.BestCheckpoint);
+        Assert.Equal(trainer.Inputs, model.Inputs);
+
+        var predictor = trainer.Predictor(model);
+        var episode = EpisodeFactory.Episode(dataset, ContextDraw.Shared(dataset, split.MetaTest, 3, seed: 0)[0]);
+        var prior = trainer.Population!;
+        var predicted = predictor.Predict(episode);
+        for (var q = 0; q < predicted.Length; q++)
+        {
+            var expected = prior.Prior(episode.Queries[q].QuestionId)!;
+            // Softmax(μ + log p̄) with a constant μ is p̄ itself, up to the share floor and the leave-one-out average.
+            for (var o = 0; o < expected.Length; o++) Assert.InRange(predicted[q][o] - expected[o], -0.05, 0.05);
+        }
+        // No context: the prior itself.
+        var noContext = predictor.Predict(episode with { Context = [] });
+        Assert.Equal(prior.Prior(episode.Queries[0].QuestionId)!, noContext[0]);
+
+        // Mismatches are refused with clear errors.
+        var error = Assert.Throws<ArgumentException>(() => new GpoPredictor(model));
+        Assert.Contains("population", error.Message, StringComparison.Ordinal);
+        var plain = new GpoModel<float>(new GpoConfig(dataset.Features.Dimension, 16, 2, 1, 16));
+        Assert.Throws<ArgumentException>(() => new GpoPredictor(plain, population: prior));
+        Assert.Throws<ArgumentException>(() => plain.Inputs = trainer.Inputs);
+    }
+
+    [Fact]
+    public void Checkpoint_inputs_metadata_round_trips_and_is_validated()
+    {
+        var inputs = new GpoInputs(5, Population: true, PopulationSlots: 2, PriorOffset: true);
+        Assert.Equal(inputs, GpoInputs.FromMetadata(inputs.ToMetadata(), inputs.Width, "c.safetensors"));
+        Assert.Equal(GpoInputs.Text(7), GpoInputs.FromMetadata(new Dictionary<string, string>(), 7, "c.safetensors"));
+        var wrongWidth = Assert.Throws<InvalidDataException>(() => GpoInputs.FromMetadata(inputs.ToMetadata(), inputs.Width + 1, "c.safetensors"));
+        Assert.Contains("c.safetensors", wrongWidth.Message, StringComparison.Ordinal);
+        var broken = new Dictionary<string, string>(inputs.ToMetadata()) { ["inputs.prior_offset"] = "maybe" };
+        Assert.Contains("inputs.prior_offset", Assert.Throws<InvalidDataException>(() => GpoInputs.FromMetadata(broken, inputs.Width, "c")).Message, StringComparison.Ordinal);
+    }
+}
