@@ -8,12 +8,30 @@ namespace Gpo.Evaluation.Baselines;
 /// </summary>
 public sealed class PopulationPriorPredictor : IPreferencePredictor
 {
-    private readonly IReadOnlyDictionary<string, double[]> _meanByQuestion;
+    private readonly Func<string, string, double[]?> _prior;
 
     /// <param name="meanByQuestion">Question id → mean distribution over the meta-train groups.</param>
-    public PopulationPriorPredictor(IReadOnlyDictionary<string, double[]> meanByQuestion) => _meanByQuestion = meanByQuestion;
+    public PopulationPriorPredictor(IReadOnlyDictionary<string, double[]> meanByQuestion)
+    {
+        ArgumentNullException.ThrowIfNull(meanByQuestion);
+        _prior = (questionId, _) => meanByQuestion.TryGetValue(questionId, out var mean) ? (double[])mean.Clone() : null;
+    }
+
+    /// <summary>
+    /// The prior of a <see cref="TrainingPopulation"/>. When an episode's group is itself in the population
+    /// (a validation group), its own answers are left out of the mean (<see cref="TrainingPopulation.Prior"/>).
+    /// </summary>
+    public PopulationPriorPredictor(TrainingPopulation population)
+    {
+        ArgumentNullException.ThrowIfNull(population);
+        Population = population;
+        _prior = (questionId, group) => population.Prior(questionId, excludeGroup: group);
+    }
 
     public string Name => "population_prior";
+
+    /// <summary>The population the prior is read from, when built from one (else null).</summary>
+    public TrainingPopulation? Population { get; }
 
     /// <summary>How many query questions so far had no meta-train answer and fell back to uniform.</summary>
     public int FallbackCount { get; private set; }
@@ -23,20 +41,8 @@ public sealed class PopulationPriorPredictor : IPreferencePredictor
     public static PopulationPriorPredictor FromGroups(IEnumerable<IEnumerable<(string QuestionId, double[] Distribution)>> distributions)
     {
         ArgumentNullException.ThrowIfNull(distributions);
-        var sums = new Dictionary<string, (double[] Sum, int Count)>();
-        foreach (var group in distributions)
-        {
-            foreach (var (questionId, distribution) in group)
-            {
-                if (!sums.TryGetValue(questionId, out var entry))
-                    entry = (new double[distribution.Length], 0);
-                if (entry.Sum.Length != distribution.Length)
-                    throw new InvalidOperationException($"Question '{questionId}': groups disagree on the option count ({entry.Sum.Length} vs {distribution.Length}).");
-                for (var i = 0; i < distribution.Length; i++) entry.Sum[i] += distribution[i];
-                sums[questionId] = (entry.Sum, entry.Count + 1);
-            }
-        }
-        return new PopulationPriorPredictor(sums.ToDictionary(kv => kv.Key, kv => kv.Value.Sum.Select(s => s / kv.Value.Count).ToArray()));
+        var population = TrainingPopulation.FromGroups(distributions.Select((answers, g) => ($"#{g + 1}", answers)));
+        return new PopulationPriorPredictor(population.QuestionIds.ToDictionary(q => q, q => population.Prior(q)!, StringComparer.Ordinal));
     }
 
     public double[][] Predict(Episode episode)
@@ -46,9 +52,9 @@ public sealed class PopulationPriorPredictor : IPreferencePredictor
         for (var i = 0; i < predictions.Length; i++)
         {
             var query = episode.Queries[i];
-            if (_meanByQuestion.TryGetValue(query.QuestionId, out var mean) && mean.Length == query.OptionCount)
+            if (_prior(query.QuestionId, episode.Group) is { } mean && mean.Length == query.OptionCount)
             {
-                predictions[i] = (double[])mean.Clone();
+                predictions[i] = mean;
             }
             else
             {

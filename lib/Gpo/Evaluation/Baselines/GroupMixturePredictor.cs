@@ -1,0 +1,142 @@
+namespace Gpo.Evaluation.Baselines;
+
+/// <summary>
+/// <c>group_mixture</c>: a group as a mixture of the training-side groups. For a question q,
+/// p̂_q = Σ_h w_h p_{h,q} / Σ_h w_h over the training groups h that answered q (so the weights are
+/// renormalised over those), with simplex weights w = (1 − λ)·w_fit + λ·(1/H). w_fit minimises the mean
+/// context cross-entropy −Σ_o y_o log max(p̂_o, <see cref="PopulationContextPredictor.Floor"/>), found by
+/// exponentiated gradient from equal weights (multiplicative updates w_h ∝ w_h exp(−η ∂L/∂w_h), the step η
+/// grown after an accepted step and halved after a rejected one, until the loss stops falling). The
+/// shrinkage λ is chosen from <see cref="Shrinkages"/> by leave-one-out over the context questions (fit on
+/// k − 1, score the held-out question by the same cross-entropy), ties going to the larger λ; λ = 1 is the
+/// population prior. Deterministic.
+/// </summary>
+public sealed class GroupMixturePredictor(TrainingPopulation population) : PopulationContextPredictor(population)
+{
+    /// <summary>The shrinkages λ towards equal weights tried by leave-one-out.</summary>
+    public IReadOnlyList<double> Shrinkages { get; init; } = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+
+    /// <summary>Most exponentiated-gradient steps per fit.</summary>
+    public int MaxIterations { get; init; } = 1000;
+
+    public override string Name => "group_mixture";
+
+    /// <summary>A fitted mixture: the weights [H] after shrinkage, the fitted (unshrunk) weights and the chosen λ.</summary>
+    internal sealed record Mixture(double[] Weights, double[] FittedWeights, double Shrinkage);
+
+    private protected override Func<PopulationQuestion, double[]> Fit(IReadOnlyList<PopulationQuestion> context, int groupCount)
+    {
+        var mixture = FitMixture(context, groupCount);
+        return question => Mix(mixture.Weights, question);
+    }
+
+    /// <summary>Chooses λ by leave-one-out over <paramref name="context"/>, then fits w on all of it.</summary>
+    internal Mixture FitMixture(IReadOnlyList<PopulationQuestion> context, int groupCount)
+    {
+        if (Shrinkages.Count == 0 || Shrinkages.Any(s => !(s >= 0 && s <= 1)))
+            throw new InvalidOperationException($"{Name}: shrinkages must be in [0, 1] (got {string.Join(", ", Shrinkages)}).");
+        var candidates = Shrinkages.OrderDescending().ToArray(); // ties go to the larger shrinkage
+        var losses = new double[candidates.Length];
+        for (var held = 0; held < context.Count; held++)
+        {
+            var fitted = FitWeights(context.Where((_, i) => i != held).ToArray(), groupCount);
+            for (var s = 0; s < candidates.Length; s++)
+                losses[s] += CrossEntropy(context[held].Shares!, Mix(Shrink(fitted, candidates[s]), context[held]), Floor);
+        }
+        var best = 0;
+        for (var s = 1; s < candidates.Length; s++)
+            if (losses[s] < losses[best]) best = s;
+        var weights = FitWeights(context, groupCount);
+        return new Mixture(Shrink(weights, candidates[best]), weights, candidates[best]);
+    }
+
+    /// <summary>
+    /// The simplex weights [H] minimising the mean context cross-entropy, by exponentiated gradient from
+    /// equal weights; equal weights when <paramref name="context"/> is empty.
+    /// </summary>
+    internal double[] FitWeights(IReadOnlyList<PopulationQuestion> context, int groupCount)
+    {
+        var weights = Enumerable.Repeat(1.0 / groupCount, groupCount).ToArray();
+        if (context.Count == 0) return weights;
+        var gradient = new double[groupCount];
+        var loss = LossAndGradient(context, weights, gradient);
+        var step = 1.0;
+        var candidate = new double[groupCount];
+        var candidateGradient = new double[groupCount];
+        for (var iteration = 0; iteration < MaxIterations && step > 1e-12; iteration++)
+        {
+            // w_h ∝ w_h exp(−η g_h), in the log domain (shifted by the largest exponent).
+            var max = double.NegativeInfinity;
+            for (var h = 0; h < groupCount; h++)
+            {
+                candidate[h] = weights[h] > 0 ? Math.Log(weights[h]) - step * gradient[h] : double.NegativeInfinity;
+                max = Math.Max(max, candidate[h]);
+            }
+            var sum = 0.0;
+            for (var h = 0; h < groupCount; h++) sum += candidate[h] = Math.Exp(candidate[h] - max);
+            for (var h = 0; h < groupCount; h++) candidate[h] /= sum;
+
+            var candidateLoss = LossAndGradient(context, candidate, candidateGradient);
+            if (candidateLoss <= loss)
+            {
+                var improvement = loss - candidateLoss;
+                (weights, candidate) = (candidate, weights);
+                (gradient, candidateGradient) = (candidateGradient, gradient);
+                loss = candidateLoss;
+                step = Math.Min(step * 1.5, 1e6);
+                if (improvement <= 1e-13 * (1 + Math.Abs(loss))) break;
+            }
+            else
+            {
+                step *= 0.5;
+            }
+        }
+        return weights;
+    }
+
+    /// <summary>The mean context cross-entropy at <paramref name="weights"/>; writes ∂/∂w_h into <paramref name="gradient"/> [H].</summary>
+    internal double LossAndGradient(IReadOnlyList<PopulationQuestion> context, double[] weights, double[] gradient)
+    {
+        Array.Clear(gradient);
+        var loss = 0.0;
+        foreach (var question in context)
+        {
+            var total = 0.0;
+            foreach (var (group, _) in question.Answers) total += weights[group];
+            var predicted = Mix(weights, question);
+            var shares = question.Shares!;
+            loss += CrossEntropy(shares, predicted, Floor);
+            if (total <= 0) continue;
+            // ∂L_q/∂w_h = −(1/S) Σ_o y_o (p_{h,o} − p̂_o) / p̂_o over the options above the floor.
+            foreach (var (group, distribution) in question.Answers)
+            {
+                var derivative = 0.0;
+                for (var o = 0; o < shares.Length; o++)
+                    if (shares[o] > 0 && predicted[o] >= Floor) derivative -= shares[o] * (distribution[o] - predicted[o]) / predicted[o];
+                gradient[group] += derivative / total;
+            }
+        }
+        for (var h = 0; h < gradient.Length; h++) gradient[h] /= context.Count;
+        return loss / context.Count;
+    }
+
+    /// <summary>Σ_h w_h p_{h,q} / Σ_h w_h over the groups that answered q; the prior when those weights are all 0.</summary>
+    internal static double[] Mix(double[] weights, PopulationQuestion question)
+    {
+        var mixed = new double[question.OptionCount];
+        var total = 0.0;
+        foreach (var (group, distribution) in question.Answers)
+        {
+            var w = weights[group];
+            if (w <= 0) continue;
+            total += w;
+            for (var o = 0; o < mixed.Length; o++) mixed[o] += w * distribution[o];
+        }
+        if (total <= 0) return (double[])question.Prior.Clone();
+        for (var o = 0; o < mixed.Length; o++) mixed[o] /= total;
+        return mixed;
+    }
+
+    private static double[] Shrink(double[] weights, double shrinkage) =>
+        weights.Select(w => (1 - shrinkage) * w + shrinkage / weights.Length).ToArray();
+}
