@@ -3,7 +3,6 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Gpo.Data;
 using Gpo.Evaluation;
-using Gpo.Model;
 using Gpo.Training;
 
 namespace Gpo.Cli;
@@ -30,14 +29,13 @@ internal sealed class AdaptCommand : ICliCommand
         command.SetAction(parseResult => Terminal.Guard("adapt", () =>
         {
             var (dataset, _) = features.Load(parseResult, m => Console.Error.WriteLine(m));
-            var model = GpoCheckpoint.Load<float>(parseResult.GetValue(checkpoint)!);
+            var predictor = GpoPredictor.FromCheckpoint(parseResult.GetValue(checkpoint)!, dataset);
             var chosen = parseResult.GetValue(groups) is { Length: > 0 } named ? named : [.. dataset.Groups];
             foreach (var group in chosen) dataset.GroupIndex(group); // unknown group → clear error
             var explicitContext = parseResult.GetValue(context) ?? [];
             IReadOnlyList<ContextQuerySplit> draws = explicitContext.Length > 0
                 ? chosen.Select(g => new ContextQuerySplit(g, explicitContext, dataset.QuestionIdsOf(g).Except(explicitContext).ToList())).ToList()
                 : ContextDraw.For(dataset, chosen, parseResult.GetValue(k), parseResult.GetValue(seed));
-            var predictor = new GpoPredictor(model);
             var metric = MetaTrainer.SelectionMetricFor(dataset);
 
             using var buffer = new MemoryStream();

@@ -15,8 +15,8 @@ internal sealed class ModelOptions
     public Option<int> Heads { get; } = new("--heads") { Description = "Attention heads.", DefaultValueFactory = _ => 4 };
     public Option<int> FeedForward { get; } = new("--ffn") { Description = "Feed-forward width.", DefaultValueFactory = _ => 128 };
     public Option<int> Patience { get; } = new("--patience") { Description = "Stop after this many evaluations without a better validation score (0 = never).", DefaultValueFactory = _ => 0 };
-    public Option<string> Variant { get; } = new Option<string>("--variant") { Description = "GPO variant: gpo (the paper's module), gpo-prior (reads the population prior, predicts an offset on it) or gpo-groups (also reads each training-side group's answers).", DefaultValueFactory = _ => "gpo" }
-        .AcceptOnlyFromAmong("gpo", "gpo-prior", "gpo-groups");
+    public Option<string> Variant { get; } = new Option<string>("--variant") { Description = "GPO variant: gpo (the paper's module), gpo-prior (reads the population prior, predicts an offset on it), gpo-groups (also reads each training-side group's answers) or gpo-residual (an offset on the prior_residual baseline fitted to the context).", DefaultValueFactory = _ => "gpo" }
+        .AcceptOnlyFromAmong("gpo", "gpo-prior", "gpo-groups", "gpo-residual");
     public Option<int> PseudoGroups { get; } = new("--pseudo-groups") { Description = "gpo-groups: random mixtures of the training-side groups added to every step as extra training groups (default: as many as the meta-train groups).", DefaultValueFactory = _ => -1 };
     public Option<int> MaxQuestions { get; } = new("--max-questions") { Description = "Upper bound of the per-step context and target question draws (paper: 100).", DefaultValueFactory = _ => 100 };
 
@@ -52,6 +52,7 @@ internal sealed class ModelOptions
         "gpo" => PopulationInputs.None,
         "gpo-prior" => PopulationInputs.Prior,
         "gpo-groups" => PopulationInputs.Groups,
-        _ => throw new ArgumentException($"--variant: '{variant}' is not one of gpo, gpo-prior, gpo-groups"),
+        "gpo-residual" => PopulationInputs.Residual,
+        _ => throw new ArgumentException($"--variant: '{variant}' is not one of gpo, gpo-prior, gpo-groups, gpo-residual"),
     };
 }

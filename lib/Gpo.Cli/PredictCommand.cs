@@ -22,7 +22,7 @@ internal sealed class PredictCommand : ICliCommand
             {
                 var model = GpoCheckpoint.Load<float>(checkpointFile.FullName);
                 if (!inputFile.Exists) throw new FileNotFoundException($"{inputFile.FullName}: no such file");
-                var (context, targets) = PredictionInput.Parse(File.ReadAllText(inputFile.FullName), model.Config.DimX, inputFile.FullName);
+                var (context, targets) = PredictionInput.Parse(File.ReadAllText(inputFile.FullName), model.Config.DimX, inputFile.FullName, model.Inputs);
                 var result = GpoInference.Predict(model, context, targets);
                 using var stdout = new MemoryStream();
                 using (var json = new Utf8JsonWriter(stdout))

@@ -32,7 +32,8 @@ public sealed class MetaTrainerTests : IDisposable
         Trainer().Train(b);
         Assert.Equal(MetricsWithoutTimings(a), MetricsWithoutTimings(b));
         Assert.Equal(File.ReadAllBytes(a.LastCheckpoint), File.ReadAllBytes(b.LastCheckpoint));
-        Assert.Equal(3, a.ReadMetrics().Count);
+        Assert.Equal(4, a.ReadMetrics().Count); // step 0 (before training) and the three evaluations
+        Assert.Equal(0, a.ReadMetrics()[0]["step"]!.GetValue<int>());
     }
 
     [Fact]
@@ -64,7 +65,7 @@ public sealed class MetaTrainerTests : IDisposable
         var wall = clock.Elapsed.TotalSeconds;
 
         var seconds = run.ReadMetrics().Select(m => m["seconds"]!.GetValue<double>()).ToList();
-        Assert.Equal(30, seconds.Count);
+        Assert.Equal(31, seconds.Count); // step 0 and every step
         Assert.True(seconds.Zip(seconds.Skip(1)).All(p => p.First <= p.Second), "seconds never decrease");
         // Training time can never exceed the wall-clock time around Train (summing the elapsed time at every evaluation would, many times over).
         Assert.InRange(seconds[^1], 0, wall + 0.001);

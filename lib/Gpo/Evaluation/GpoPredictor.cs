@@ -36,6 +36,33 @@ public sealed class GpoPredictor : IPreferencePredictor
 
     public string Name { get; }
 
+    /// <summary>
+    /// Loads a checkpoint as a predictor for <paramref name="dataset"/>. A model that reads population features gets the
+    /// training-side groups its checkpoint lists (<c>population_groups</c>), from the same dataset version it was trained on;
+    /// a different dataset or version, or a missing group, is refused with an error naming the checkpoint.
+    /// </summary>
+    public static GpoPredictor FromCheckpoint(string path, Data.PreferenceDataset dataset)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(dataset);
+        var model = GpoCheckpoint.Load<float>(path);
+        if (!model.Inputs.Population) return new GpoPredictor(model);
+        using var file = IO.SafeTensors.Open(path);
+        var metadata = file.Metadata;
+        if (!metadata.TryGetValue(Training.MetaTrainer.PopulationGroupsKey, out var groupsJson))
+            throw new InvalidDataException($"{path}: a {model.Inputs.MethodName} checkpoint without __metadata__.{Training.MetaTrainer.PopulationGroupsKey}");
+        string[] groups;
+        try { groups = System.Text.Json.JsonSerializer.Deserialize<string[]>(groupsJson) ?? []; }
+        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: __metadata__.{Training.MetaTrainer.PopulationGroupsKey} is not a JSON array of names", e); }
+        if (metadata.TryGetValue("dataset_version", out var version) && version != dataset.Provenance.Version)
+            throw new InvalidDataException($"{path}: trained on {(metadata.TryGetValue("dataset", out var name) ? name : "another dataset")} version {version[..Math.Min(12, version.Length)]}, not on {dataset.Name} version {dataset.Provenance.Version[..Math.Min(12, dataset.Provenance.Version.Length)]}: its population features need the same data");
+        var missing = groups.Where(g => !dataset.HasGroup(g)).ToList();
+        if (missing.Count > 0) throw new InvalidDataException($"{path}: the dataset lacks the training-side group(s) {string.Join(", ", missing)}");
+        if (model.Inputs.TextDimension != dataset.Features?.Dimension)
+            throw new InvalidDataException($"{path}: the model reads {model.Inputs.TextDimension}-wide text embeddings, the dataset's features are {dataset.Features?.Dimension ?? 0}-wide");
+        return new GpoPredictor(model, population: TrainingPopulation.FromDataset(dataset, groups));
+    }
+
     /// <summary>The meta-trained model.</summary>
     public GpoModel<float> Model => _model;
 
@@ -48,9 +75,12 @@ public sealed class GpoPredictor : IPreferencePredictor
         {
             if (!inputs.PriorOffset)
                 throw new InvalidOperationException($"GPO needs at least one context question (group '{episode.Group}'); use k ≥ 1.");
-            return episode.Queries.Select(q => PriorOf(q, episode.Group)).ToArray();
+            return episode.Queries.Select(q => PriorOf(q, episode.Group)).ToArray(); // every base is the prior without context
         }
         if (_population is null) return Pass(episode, new TextTokenInputs(inputs.Width));
+        if (inputs.OffsetBase == GpoInputs.PriorResidualBase)
+            return Pass(episode, new BaseOffsetTokenInputs(new PopulationTokenInputs(_population, inputs, episode.Group),
+                BaseOffsetTokenInputs.Predictions(new PriorResidualPredictor(_population), episode)));
         if (inputs.PopulationSlots == 0 || _population.IndexOf(episode.Group) >= 0 || _population.Groups.Count < 2)
             return Pass(episode, new PopulationTokenInputs(_population, inputs, episode.Group));
         // A test group: average the passes that each leave one training-side group out, as every training group saw.

@@ -113,3 +113,34 @@ public sealed class PopulationTokenInputs : ITokenInputs
         return null;
     }
 }
+
+/// <summary>
+/// Token inputs whose target offsets are the log of a base method's prediction for the group (e.g. <c>prior_residual</c> fitted to
+/// its context) instead of log p̄; x is written by the inner inputs. A question the base did not predict keeps the inner offset.
+/// </summary>
+public sealed class BaseOffsetTokenInputs(ITokenInputs inner, IReadOnlyDictionary<string, double[]> basePredictions) : ITokenInputs
+{
+    public int Width => inner.Width;
+
+    public bool HasOffset => true;
+
+    public void Write(string questionId, IReadOnlyList<float[]> textFeatures, Span<float> x, Span<float> offset)
+    {
+        inner.Write(questionId, textFeatures, x, offset);
+        if (offset.IsEmpty || !basePredictions.TryGetValue(questionId, out var shares)) return;
+        if (shares.Length != offset.Length)
+            throw new InvalidOperationException($"Question '{questionId}': the base predicts {shares.Length} options, the question has {offset.Length}.");
+        for (int o = 0; o < shares.Length; o++) offset[o] = (float)Math.Log(Math.Max(shares[o], GpoInputs.ShareFloor));
+    }
+
+    /// <summary>The base predictions of an episode's queries by question id, from <paramref name="method"/>.</summary>
+    public static Dictionary<string, double[]> Predictions(IPreferencePredictor method, Episode episode)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(episode);
+        var predicted = method.Predict(episode);
+        var byQuestion = new Dictionary<string, double[]>(StringComparer.Ordinal);
+        for (int q = 0; q < predicted.Length; q++) byQuestion[episode.Queries[q].QuestionId] = predicted[q];
+        return byQuestion;
+    }
+}

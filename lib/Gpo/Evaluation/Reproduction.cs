@@ -34,7 +34,7 @@ public sealed record ReproductionOptions
     public GpoConfig Model { get; init; } = new(DimX: 1);
 
     /// <summary>The GPO variants meta-trained per split (the paper's module and the population variants).</summary>
-    public IReadOnlyList<PopulationInputs> Variants { get; init; } = [PopulationInputs.None, PopulationInputs.Prior, PopulationInputs.Groups];
+    public IReadOnlyList<PopulationInputs> Variants { get; init; } = [PopulationInputs.None, PopulationInputs.Prior, PopulationInputs.Residual];
 }
 
 /// <summary>One message of a reproduction's progress.</summary>
@@ -139,15 +139,17 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
 
     /// <summary>Whether a method predicts without any context question (k = 0 of the sweep).</summary>
     public static bool DefinedWithoutContext(IPreferencePredictor method) =>
-        method is UniformPredictor or PopulationPriorPredictor || (method is GpoPredictor gpo && gpo.Model.Inputs.PriorOffset);
+        method is UniformPredictor or PopulationPriorPredictor or PopulationContextPredictor || (method is GpoPredictor gpo && gpo.Model.Inputs.PriorOffset);
 
     /// <summary>The baselines of one split, all built from the training-side population.</summary>
     public static IEnumerable<IPreferencePredictor> Baselines(TrainingPopulation population)
     {
         ArgumentNullException.ThrowIfNull(population);
         yield return new UniformPredictor();
-        yield return PopulationPriorPredictor.FromGroups(population.Groups.Select((_, g) =>
-            population.QuestionIds.SelectMany(q => population.Answers(q).Where(a => a.Group == g).Select(a => (q, a.Distribution)))));
+        yield return new PopulationPriorPredictor(population);
+        yield return new GroupMixturePredictor(population);
+        yield return new PriorResidualPredictor(population);
+        yield return new TemperedPriorPredictor(population);
         yield return new KernelRegressionPredictor();
         yield return new RidgeProbePredictor();
     }

@@ -15,9 +15,17 @@ namespace Gpo.Model;
 /// <param name="TextDimension">Width of the text embedding x.</param>
 /// <param name="Population">Whether the population features are appended to x.</param>
 /// <param name="PopulationSlots">Training-side groups given one (deviation, presence) slot each; 0 for none.</param>
-/// <param name="PriorOffset">Whether μ is an offset on the log population share.</param>
-public sealed record GpoInputs(int TextDimension, bool Population = false, int PopulationSlots = 0, bool PriorOffset = false)
+/// <param name="PriorOffset">Whether μ is an offset on the log share of a base distribution (<paramref name="OffsetBase"/>).</param>
+/// <param name="OffsetBase">The base of the offset: <see cref="PopulationPriorBase"/> (p̄) or <see cref="PriorResidualBase"/>
+/// (the <c>prior_residual</c> baseline fitted to the group's context, so GPO learns a correction of it).</param>
+public sealed record GpoInputs(int TextDimension, bool Population = false, int PopulationSlots = 0, bool PriorOffset = false, string OffsetBase = GpoInputs.PopulationPriorBase)
 {
+    /// <summary>The offset is log p̄, the population prior.</summary>
+    public const string PopulationPriorBase = "population_prior";
+
+    /// <summary>The offset is the log of the <c>prior_residual</c> baseline's prediction from the group's context.</summary>
+    public const string PriorResidualBase = "prior_residual";
+
     /// <summary>Population summary features per token: p̄, log p̄ (floored at <see cref="ShareFloor"/>), covered flag.</summary>
     public const int SummaryFeatures = 3;
 
@@ -39,8 +47,8 @@ public sealed record GpoInputs(int TextDimension, bool Population = false, int P
     /// <summary>True for the paper's module (x alone, no offset).</summary>
     public bool IsPlain => !Population && !PriorOffset;
 
-    /// <summary>The method name of a model with these inputs: <c>gpo</c>, <c>gpo-prior</c> or <c>gpo-groups</c>.</summary>
-    public string MethodName => IsPlain ? "gpo" : PopulationSlots > 0 ? "gpo-groups" : "gpo-prior";
+    /// <summary>The method name of a model with these inputs: <c>gpo</c>, <c>gpo-prior</c>, <c>gpo-groups</c> or <c>gpo-residual</c>.</summary>
+    public string MethodName => IsPlain ? "gpo" : PriorOffset && OffsetBase == PriorResidualBase ? "gpo-residual" : PopulationSlots > 0 ? "gpo-groups" : "gpo-prior";
 
     /// <summary>Throws when sizes are inconsistent.</summary>
     public void Validate()
@@ -49,6 +57,7 @@ public sealed record GpoInputs(int TextDimension, bool Population = false, int P
         if (PopulationSlots < 0 || (!Population && PopulationSlots > 0))
             throw new ArgumentException($"GPO inputs: {PopulationSlots} population slots need population features");
         if (PriorOffset && !Population) throw new ArgumentException("GPO inputs: the prior offset needs population features");
+        if (OffsetBase is not (PopulationPriorBase or PriorResidualBase)) throw new ArgumentException($"GPO inputs: unknown offset base '{OffsetBase}'");
     }
 
     /// <summary>The checkpoint metadata entries that record these inputs.</summary>
@@ -58,6 +67,7 @@ public sealed record GpoInputs(int TextDimension, bool Population = false, int P
         ["inputs.population"] = Population ? "true" : "false",
         ["inputs.population_slots"] = PopulationSlots.ToString(CultureInfo.InvariantCulture),
         ["inputs.prior_offset"] = PriorOffset ? "true" : "false",
+        ["inputs.offset_base"] = OffsetBase,
     };
 
     /// <summary>
@@ -68,7 +78,8 @@ public sealed record GpoInputs(int TextDimension, bool Population = false, int P
     {
         ArgumentNullException.ThrowIfNull(metadata);
         if (!metadata.ContainsKey("inputs.text_dimension")) return Text(modelDimX);
-        var inputs = new GpoInputs(Int("inputs.text_dimension"), Bool("inputs.population"), Int("inputs.population_slots"), Bool("inputs.prior_offset"));
+        var inputs = new GpoInputs(Int("inputs.text_dimension"), Bool("inputs.population"), Int("inputs.population_slots"), Bool("inputs.prior_offset"),
+            metadata.TryGetValue("inputs.offset_base", out var offsetBase) ? offsetBase : PopulationPriorBase);
         try { inputs.Validate(); }
         catch (ArgumentException e) { throw new InvalidDataException($"{source}: {e.Message}", e); }
         if (inputs.Width != modelDimX)

@@ -9,9 +9,14 @@ namespace Gpo.Model;
 /// </summary>
 public static class PredictionInput
 {
-    /// <summary>Parses <paramref name="json"/> (from <paramref name="source"/>, used in messages) for a model with <paramref name="dimX"/>-wide embeddings.</summary>
-    public static (List<ContextToken> Context, List<TargetQuestion> Targets) Parse(string json, int dimX, string source)
+    /// <summary>
+    /// Parses <paramref name="json"/> (from <paramref name="source"/>, used in messages) for a model with <paramref name="dimX"/>-wide
+    /// inputs. A model that predicts an offset (<paramref name="inputs"/> with <see cref="GpoInputs.PriorOffset"/>) needs
+    /// <c>"offset": [one number per option]</c> on every target (the log base shares); other models refuse one.
+    /// </summary>
+    public static (List<ContextToken> Context, List<TargetQuestion> Targets) Parse(string json, int dimX, string source, GpoInputs? inputs = null)
     {
+        if (inputs is not null && inputs.Width != dimX) throw new ArgumentException($"inputs are {inputs.Width} wide, the model takes {dimX}", nameof(inputs));
         JsonDocument document;
         try { document = JsonDocument.Parse(json); }
         catch (JsonException e) { throw new InvalidDataException($"{source}: not well-formed JSON: {e.Message}", e); }
@@ -24,7 +29,10 @@ public static class PredictionInput
             {
                 string where = $"context[{i}]";
                 if (item.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{source}: {where}: expected an object with \"x\" and \"y\"");
-                var x = Vector(Property(item, "x", where, source), dimX, $"{where}.x", source);
+                var xProperty = Property(item, "x", where, source);
+                if (inputs is { Population: true } && xProperty.ValueKind == JsonValueKind.Array && xProperty.GetArrayLength() == inputs.TextDimension)
+                    throw new InvalidDataException($"{source}: {where}.x: this checkpoint ({inputs.MethodName}) reads population features: each x is the {inputs.TextDimension} text numbers followed by {inputs.Width - inputs.TextDimension} population numbers (docs/gpo-variants.md); use gpo adapt with the dataset, or the library's GpoPredictor");
+                var x = Vector(xProperty, dimX, $"{where}.x", source);
                 var y = Number(Property(item, "y", where, source), $"{where}.y", source);
                 context.Add(new ContextToken(x, y));
             }
@@ -43,7 +51,17 @@ public static class PredictionInput
                 {
                     shares = Vector(yElement, options.Length, $"{where}.y", source);
                 }
-                targets.Add(new TargetQuestion(options, shares));
+                float[]? offset = null;
+                if (item.TryGetProperty("offset", out var offsetElement) && offsetElement.ValueKind != JsonValueKind.Null)
+                {
+                    if (inputs is not { PriorOffset: true }) throw new InvalidDataException($"{source}: {where}.offset: this checkpoint predicts no offset; remove the field");
+                    offset = Vector(offsetElement, options.Length, $"{where}.offset", source);
+                }
+                else if (inputs is { PriorOffset: true })
+                {
+                    throw new InvalidDataException($"{source}: {where}: missing \"offset\": this checkpoint ({inputs.MethodName}) predicts an offset on the log {inputs.OffsetBase} shares, one number per option");
+                }
+                targets.Add(new TargetQuestion(options, shares, offset));
             }
             return (context, targets);
         }

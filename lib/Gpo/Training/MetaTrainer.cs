@@ -60,7 +60,8 @@ public sealed class MetaTrainer
             // The population: every training-side group (meta-train and validation); a group never sees itself in it.
             _population = TrainingPopulation.FromDataset(dataset, split.MetaTrain.Concat(split.Validation));
             var slots = options.Population == PopulationInputs.Groups ? Math.Max(0, _population.Groups.Count - 1) : 0;
-            _inputs = new GpoInputs(features.Dimension, Population: true, PopulationSlots: slots, PriorOffset: true);
+            _inputs = new GpoInputs(features.Dimension, Population: true, PopulationSlots: slots, PriorOffset: true,
+                OffsetBase: options.Population == PopulationInputs.Residual ? GpoInputs.PriorResidualBase : GpoInputs.PopulationPriorBase);
         }
         else
         {
@@ -69,11 +70,30 @@ public sealed class MetaTrainer
         _config = config with { DimX = _inputs.Width };
     }
 
+    /// <summary>The checkpoint metadata entry that lists the training-side groups a population model reads (a JSON array).</summary>
+    public const string PopulationGroupsKey = "population_groups";
+
     /// <summary>What the trained model reads for each token.</summary>
     public GpoInputs Inputs => _inputs;
 
     /// <summary>The training-side population the model reads (null for the paper's module).</summary>
     public TrainingPopulation? Population => _population;
+
+    /// <summary>
+    /// The untrained model of this run (seeded initialisation). With an offset, μ's output weights start at 0, so μ is a
+    /// constant and the untrained model predicts the offset's base (the prior, or the base method) exactly; training learns the offset.
+    /// </summary>
+    public GpoModel<float> NewModel()
+    {
+        var model = new GpoModel<float>(_config) { Inputs = _inputs };
+        model.Initialize(SeededRandom.DeriveSeed(_options.Seed, "init"));
+        if (_inputs.PriorOffset)
+        {
+            var weight = model.Parameters["predictor.2.weight"];
+            model.Parameters.Values.AsSpan(weight.Offset, weight.Shape[1]).Clear();
+        }
+        return model;
+    }
 
     /// <summary>A predictor for the model as trained here (with its population when it reads one).</summary>
     public GpoPredictor Predictor(GpoModel<float> model) => new(model, population: _population);
@@ -127,14 +147,7 @@ public sealed class MetaTrainer
             foreach (var (key, value) in describe) config[key] = value?.DeepClone();
         var existing = run.Prepare(config);
 
-        var model = new GpoModel<float>(_config) { Inputs = _inputs };
-        model.Initialize(SeededRandom.DeriveSeed(_options.Seed, "init"));
-        if (_inputs.PriorOffset)
-        {
-            // μ starts at a constant, so the untrained model predicts the population prior exactly and training learns the offset.
-            var weight = model.Parameters["predictor.2.weight"];
-            model.Parameters.Values.AsSpan(weight.Offset, weight.Shape[1]).Clear();
-        }
+        var model = NewModel();
         var trainer = new GpoTrainer<float>(model, _options.LearningRate, _options.Steps);
         var state = new RunState(0, 0, double.NaN, 0);
         if (existing && run.ReadState() is { } saved)
@@ -142,7 +155,7 @@ public sealed class MetaTrainer
             run.LoadCheckpoint(model, trainer.Optimizer, saved);
             state = saved;
         }
-        run.TruncateMetrics(state.Step);
+        run.TruncateMetrics(state.Step == 0 ? -1 : state.Step); // step 0 is evaluated again when nothing later was saved
         var resumed = state.Step > 0;
         var secondsBefore = state.Seconds; // training time of earlier sessions of this run
 
@@ -150,6 +163,7 @@ public sealed class MetaTrainer
             _split.MetaTrain.Select(g => (g, EpisodeFactory.AllQuestions(_dataset, g))).ToList(), _options.Bounds);
         var validation = ValidationEpisodes();
         var metadata = new Dictionary<string, string> { ["dataset"] = _dataset.Name, ["dataset_version"] = _dataset.Provenance.Version, ["split"] = _split.Name };
+        if (_population is not null) metadata[PopulationGroupsKey] = JsonSerializer.Serialize(_population.Groups);
 
         var clock = Stopwatch.StartNew();
         double lossSum = 0;
@@ -172,10 +186,17 @@ public sealed class MetaTrainer
             if (_population is not null)
             {
                 var slots = SeededRandom.Create(_options.Seed, "train/slots/" + stepName);
-                tasks = tasks.Select(t => t with
+                tasks = tasks.Select(t =>
                 {
-                    Inputs = new PopulationTokenInputs(_population, _inputs, t.Group,
-                        PopulationTokenInputs.RandomSlots(_population, t.Group, _inputs.PopulationSlots, slots)),
+                    ITokenInputs inputs = new PopulationTokenInputs(_population, _inputs, t.Group,
+                        PopulationTokenInputs.RandomSlots(_population, t.Group, _inputs.PopulationSlots, slots));
+                    if (_inputs.OffsetBase == GpoInputs.PriorResidualBase)
+                    {
+                        // The base is fitted to this task's context, with the group itself left out of the population.
+                        var episode = new Episode(t.Group, t.Context, t.Targets);
+                        inputs = new BaseOffsetTokenInputs(inputs, BaseOffsetTokenInputs.Predictions(new PriorResidualPredictor(_population), episode));
+                    }
+                    return t with { Inputs = inputs };
                 }).ToList();
                 if (_pseudoGroups > 0)
                     tasks.AddRange(PseudoGroupTasks(tasks, SeededRandom.Create(_options.Seed, "train/pseudo/" + stepName)));

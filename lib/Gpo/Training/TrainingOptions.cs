@@ -51,4 +51,10 @@ public enum PopulationInputs
 
     /// <summary><c>gpo-groups</c>: as <see cref="Prior"/>, plus each other training-side group's deviation from p̄ in a slot.</summary>
     Groups,
+
+    /// <summary>
+    /// <c>gpo-residual</c>: the inputs of <see cref="Prior"/>, but μ is an offset on the <c>prior_residual</c> baseline fitted to the
+    /// group's context (leave-one-question-out ridge on the training-side groups' deviations from p̄): GPO learns to correct it.
+    /// </summary>
+    Residual,
 }
