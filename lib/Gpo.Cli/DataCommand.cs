@@ -73,7 +73,7 @@ internal sealed class DataCommand : ICliCommand
 
     private static void WriteTables(DatasetSummary summary, TextWriter stdout)
     {
-        var console = ReferenceEquals(stdout, Console.Out) ? AnsiConsole.Console : AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
+        var console = Terminal.ConsoleOn(stdout);
         console.MarkupLine($"[bold]{Markup.Escape(Terminal.Sanitize(summary.Name))}[/] ({Markup.Escape(Terminal.Sanitize(summary.Format))}), version {summary.Version[..Math.Min(12, summary.Version.Length)]}");
         console.MarkupLine($"{summary.Groups.Count} groups, {summary.QuestionCount} questions, {summary.PairCount} (group, question) pairs, {(summary.IsDense ? "dense" : "sparse")}; {summary.QuestionsWithOrdinals} questions with ordinals{(summary.FeatureDimension is { } d ? $"; features d_x = {d}" : "")}");
         var options = new Table().AddColumn("options").AddColumn(new TableColumn("questions").RightAligned());

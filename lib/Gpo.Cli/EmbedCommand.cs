@@ -136,7 +136,7 @@ internal sealed class EmbedCommand : ICliCommand
     private static int EmbedDataset(PreferenceDataset dataset, ITextEncoder encoder, EmbeddingTemplate template, FeaturePostprocessing postprocessing,
         EmbeddingCache? cache, int chunkSize, string? output, CancellationToken cancellation)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        var console = Terminal.Error;
         var totalTexts = dataset.Questions.Sum(q => q.OptionCount);
         console.MarkupLine($"{Markup.Escape(dataset.Name)}: {dataset.Questions.Count} questions, {totalTexts} (question, option) texts; encoder {Markup.Escape(encoder.Identity)}; template {Markup.Escape(template.Identity)}");
         var stopwatch = Stopwatch.StartNew();

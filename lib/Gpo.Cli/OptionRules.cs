@@ -15,7 +15,7 @@ internal static class OptionRules
         ArgumentNullException.ThrowIfNull(option);
         option.Validators.Add(result =>
         {
-            var value = result.GetValueOrDefault<int>();
+            if (!TryValue(result, out int value)) return;
             if (value < minimum || value > maximum)
                 result.AddError(string.Create(CultureInfo.InvariantCulture,
                     $"{option.Name} must be {(maximum == int.MaxValue ? $"at least {minimum}" : $"between {minimum} and {maximum}")}, not {value}"));
@@ -29,7 +29,7 @@ internal static class OptionRules
         ArgumentNullException.ThrowIfNull(option);
         option.Validators.Add(result =>
         {
-            var value = result.GetValueOrDefault<double>();
+            if (!TryValue(result, out double value)) return;
             if (!double.IsFinite(value) || value <= 0 || value > maximum)
                 result.AddError(string.Create(CultureInfo.InvariantCulture,
                     $"{option.Name} must be a finite number above 0{(maximum < double.MaxValue ? $" and at most {maximum}" : "")}, not {value}"));
@@ -43,10 +43,25 @@ internal static class OptionRules
         ArgumentNullException.ThrowIfNull(option);
         option.Validators.Add(result =>
         {
-            var value = result.GetValueOrDefault<double>();
+            if (!TryValue(result, out double value)) return;
             if (!(value > 0 && value < 1)) result.AddError(string.Create(CultureInfo.InvariantCulture, $"{option.Name} must lie strictly between 0 and 1, not {value}"));
         });
         return option;
+    }
+
+    /// <summary>The parsed value, or false when it did not parse (the parser reports that error itself).</summary>
+    private static bool TryValue<T>(System.CommandLine.Parsing.OptionResult result, out T value)
+    {
+        try
+        {
+            value = result.GetValueOrDefault<T>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
     }
 
     /// <summary>Fractions strictly between 0 and 1 (a repeatable option).</summary>
@@ -55,7 +70,8 @@ internal static class OptionRules
         ArgumentNullException.ThrowIfNull(option);
         option.Validators.Add(result =>
         {
-            foreach (var value in result.GetValueOrDefault<double[]>() ?? [])
+            if (!TryValue(result, out double[]? values)) return;
+            foreach (var value in values ?? [])
                 if (!(value > 0 && value < 1)) result.AddError(string.Create(CultureInfo.InvariantCulture, $"{option.Name} must lie strictly between 0 and 1, not {value}"));
         });
         return option;

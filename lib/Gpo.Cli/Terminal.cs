@@ -30,7 +30,23 @@ internal static class Terminal
     public const string DebugVariable = "GPO_DEBUG";
 
     /// <summary>A Spectre console on standard error, so standard output stays clean for JSON.</summary>
-    public static IAnsiConsole Error => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+    public static IAnsiConsole Error => ConsoleOn(Console.Error);
+
+    /// <summary>
+    /// A Spectre console writing to <paramref name="writer"/>: colours and styles only when it is the process's own
+    /// stdout or stderr and that is a terminal; plain text into files, pipes and other writers.
+    /// </summary>
+    public static IAnsiConsole ConsoleOn(TextWriter writer)
+    {
+        var terminal = (ReferenceEquals(writer, Console.Error) && !Console.IsErrorRedirected) || (ReferenceEquals(writer, Console.Out) && !Console.IsOutputRedirected);
+        return AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+    }
 
     /// <summary>Whether progress may redraw in place (stderr is an interactive terminal); otherwise it prints plain lines.</summary>
     public static bool InteractiveProgress => !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");

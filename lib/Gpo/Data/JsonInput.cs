@@ -48,7 +48,7 @@ public static class JsonInput
         return value.EnumerateArray().Select((o, i) => o.ValueKind switch
         {
             JsonValueKind.String => o.GetString()!,
-            JsonValueKind.Number => QuestionIdentity.OptionText(o.TryGetDouble(out var d) ? d : throw field.Error($"option {i} is a number beyond the range of a double")),
+            JsonValueKind.Number => QuestionIdentity.OptionText(o.TryGetDouble(out var d) && double.IsFinite(d) ? d : throw field.Error($"option {i} is a number beyond the range of a double")),
             _ => throw field.Error($"option {i} is {o.ValueKind}"),
         }).ToList();
     }
@@ -58,7 +58,7 @@ public static class JsonInput
     {
         if (value.ValueKind != JsonValueKind.Array) throw field.Error($"expected a list of numbers, found {value.ValueKind}");
         return value.EnumerateArray().Select((v, i) => v.ValueKind != JsonValueKind.Number ? throw field.Error($"element {i} is {v.ValueKind}, not a number")
-            : v.TryGetDouble(out var d) ? d : throw field.Error($"element {i} is beyond the range of a double")).ToArray();
+            : v.TryGetDouble(out var d) && double.IsFinite(d) ? d : throw field.Error($"element {i} is beyond the range of a double")).ToArray();
     }
 
     public static string Join(string? prefix, string name) => string.IsNullOrEmpty(prefix) ? name : $"{prefix}.{name}";

@@ -104,7 +104,7 @@ public static class OpinionQa
             int index = IndexOfOption(infoRow.References, option);
             if (index < 0) throw (field with { Field = $"{field.Field}.{option}" }).Error($"option \"{option}\" is not among the info.csv references of {infoRow.Key}");
             if (value.ValueKind != JsonValueKind.Number) throw (field with { Field = $"{field.Field}.{option}" }).Error($"count is {value.ValueKind}, not a number");
-            if (!value.TryGetDouble(out var count)) throw (field with { Field = $"{field.Field}.{option}" }).Error("count is beyond the range of a double");
+            if (!value.TryGetDouble(out var count) || !double.IsFinite(count)) throw (field with { Field = $"{field.Field}.{option}" }).Error("count is beyond the range of a double");
             if (index < counts.Length) counts[index] += count;
         }
         return counts;
