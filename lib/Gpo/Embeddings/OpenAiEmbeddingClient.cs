@@ -213,7 +213,7 @@ public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
                 if (item.TryGetProperty("index", out var indexElement))
                 {
                     if (indexElement.ValueKind != JsonValueKind.Number || !indexElement.TryGetInt32(out index) || index < 0 || index >= count)
-                        throw new EmbeddingServerException($"{endpoint}: {where}.index is {Excerpt(indexElement.GetRawText())}, expected a number 0..{count - 1}");
+                        throw new EmbeddingServerException($"{endpoint}: {where}.index is {Excerpt(indexElement.GetRawText())}, expected 0..{count - 1}");
                 }
                 if (vectors[index] is not null) throw new EmbeddingServerException($"{endpoint}: {where}.index {index} appears twice");
                 if (!item.TryGetProperty("embedding", out var embedding) || embedding.ValueKind != JsonValueKind.Array)

@@ -256,7 +256,7 @@ public sealed class HostileInputTests : IDisposable
         using var server = new Embeddings.LoopbackServer((_, _, context) =>
             Embeddings.LoopbackServer.Reply(context, 200, raw ? "\u001b]0;owned\u0007\u001b[2J not JSON" : "{\"data\": [{\"index\": \"0\", \"embedding\": [1, 2]}]}"));
         string[] embed = ["embed", "--text", "a", "--server", server.BaseUrl.AbsoluteUri, "--server-model", "m", "--no-cache", "--server-retries", "0"];
-        var stderr = Fails(1, "data[0].index is \"0\", expected a number 0..0", embed);
+        var stderr = Fails(1, "data[0].index is \"0\", expected 0..0", embed);
         Assert.Single(stderr.Trim().Split('\n'));
         raw = true; // a server (or something in between) answering with terminal escapes: shown, never obeyed
         stderr = Fails(1, "\\u001b]0;owned\\u0007\\u001b[2J not JSON", embed);
