@@ -36,6 +36,7 @@ public sealed class HostileInputTests : IDisposable
         Assert.DoesNotContain("Exception", stderr, StringComparison.Ordinal);       // no exception type names
         Assert.DoesNotContain('\u001b', stderr + stdout);                          // no raw terminal escape
         Assert.DoesNotContain("unexpected error", stderr, StringComparison.Ordinal); // every case is an expected failure
+        Assert.InRange(stderr.Length, 1, 3 * Gpo.Cli.Terminal.MaxMessageLength);      // a huge field is never echoed whole
         return stderr;
     }
 
@@ -62,6 +63,15 @@ public sealed class HostileInputTests : IDisposable
         Fails(1, "deep.json, line 1: malformed JSON", "data", "inspect", path);
         var predictInput = Write("deep-predict.json", "{\"context\": " + new string('[', 10_000) + new string(']', 10_000) + "}");
         Fails(1, "not well-formed JSON", "predict", "--checkpoint", TinyCheckpoint(), "--input", predictInput);
+    }
+
+    [Fact]
+    public void An_error_about_a_huge_field_does_not_echo_it_whole()
+    {
+        var word = new string('a', 5_000_000);
+        var path = Write("huge-field.csv", GoqaHeader + $"\"Q1\",\"defaultdict(<class 'list'>, {{'France': [0.5, 0.5]}})\",\"[{word}]\",x\n");
+        var stderr = Fails(1, "huge-field.csv, line 2, field 'options'", "data", "inspect", path);
+        Assert.Contains("more characters)", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
