@@ -20,7 +20,7 @@ internal sealed class AdaptCommand : ICliCommand
         var features = new FeatureSource();
         var checkpoint = new Option<string>("--checkpoint") { Description = "A GPO checkpoint (safetensors).", Required = true };
         var groups = new Option<string[]>("--group") { Description = "Group(s) to adapt to (default: every group of the dataset)." };
-        var k = new Option<int>("--k") { Description = "Context questions drawn per group.", DefaultValueFactory = _ => 20 };
+        var k = new Option<int>("--k") { Description = "Context questions drawn per group.", DefaultValueFactory = _ => 20 }.AtLeast(0);
         var context = new Option<string[]>("--context") { Description = "Explicit context question ids (instead of a random draw of --k)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the context draw.", DefaultValueFactory = _ => 0 };
         features.AddTo(command);

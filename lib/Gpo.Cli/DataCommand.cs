@@ -29,19 +29,13 @@ internal sealed class DataCommand : ICliCommand
     /// <summary>Loads and describes a dataset; returns the exit code (1 with a message naming file/line/field on bad input).</summary>
     internal static int Inspect(string source, string? format, string? dataRoot, bool json, TextWriter stdout, TextWriter stderr)
     {
-        PreferenceDataset dataset;
-        try
+        return Terminal.Guard("data inspect", () =>
         {
-            dataset = DatasetLoader.Load(source, format, dataRoot);
-        }
-        catch (DataFormatException e)
-        {
-            stderr.WriteLine($"gpo data inspect: {e.Message}");
-            return 1;
-        }
-        if (json) WriteJson(DatasetSummary.Of(dataset), stdout);
-        else WriteTables(DatasetSummary.Of(dataset), stdout);
-        return 0;
+            var dataset = DatasetLoader.Load(source, format, dataRoot);
+            if (json) WriteJson(DatasetSummary.Of(dataset), stdout);
+            else WriteTables(DatasetSummary.Of(dataset), stdout);
+            return 0;
+        }, stderr);
     }
 
     private static void WriteJson(DatasetSummary summary, TextWriter stdout)
@@ -79,20 +73,20 @@ internal sealed class DataCommand : ICliCommand
 
     private static void WriteTables(DatasetSummary summary, TextWriter stdout)
     {
-        var console = ReferenceEquals(stdout, Console.Out) ? AnsiConsole.Console : AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
-        console.MarkupLine($"[bold]{Markup.Escape(summary.Name)}[/] ({Markup.Escape(summary.Format)}), version {summary.Version[..Math.Min(12, summary.Version.Length)]}");
+        var console = Terminal.ConsoleOn(stdout);
+        console.MarkupLine($"[bold]{Markup.Escape(Terminal.Sanitize(summary.Name))}[/] ({Markup.Escape(Terminal.Sanitize(summary.Format))}), version {summary.Version[..Math.Min(12, summary.Version.Length)]}");
         console.MarkupLine($"{summary.Groups.Count} groups, {summary.QuestionCount} questions, {summary.PairCount} (group, question) pairs, {(summary.IsDense ? "dense" : "sparse")}; {summary.QuestionsWithOrdinals} questions with ordinals{(summary.FeatureDimension is { } d ? $"; features d_x = {d}" : "")}");
         var options = new Table().AddColumn("options").AddColumn(new TableColumn("questions").RightAligned());
         foreach (var (k, n) in summary.OptionHistogram) options.AddRow(k.ToString(System.Globalization.CultureInfo.InvariantCulture), n.ToString(System.Globalization.CultureInfo.InvariantCulture));
         console.Write(options);
         var coverage = new Table().AddColumn("group").AddColumn(new TableColumn("questions").RightAligned());
-        foreach (var (g, n) in summary.QuestionsPerGroup) coverage.AddRow(Markup.Escape(g), n.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var (g, n) in summary.QuestionsPerGroup) coverage.AddRow(Markup.Escape(Terminal.Sanitize(g, 200)), n.ToString(System.Globalization.CultureInfo.InvariantCulture));
         console.Write(coverage);
         if (summary.Issues.Count == 0) console.MarkupLine("No issues.");
         else
         {
             console.MarkupLine($"[yellow]{summary.Issues.Count} issue(s):[/]");
-            foreach (var issue in summary.Issues.Take(50)) console.MarkupLine("  " + Markup.Escape(issue.ToString()));
+            foreach (var issue in summary.Issues.Take(50)) console.MarkupLine("  " + Markup.Escape(Terminal.Sanitize(issue.ToString())));
             if (summary.Issues.Count > 50) console.MarkupLine($"  ... and {summary.Issues.Count - 50} more (use --json for all)");
         }
     }

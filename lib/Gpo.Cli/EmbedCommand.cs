@@ -29,24 +29,24 @@ internal sealed class EmbedCommand : ICliCommand
         var data = new Option<string?>("--data") { Description = "Dataset: preset (" + string.Join(", ", DatasetLoader.Presets) + ") or path." };
         var output = new Option<string?>("--out") { Description = "Where to save a dataset's embeddings (safetensors with metadata)." };
         var noCache = new Option<bool>("--no-cache") { Description = "Neither read nor write the embedding cache." };
-        var chunkSize = new Option<int>("--chunk-size") { Description = "Texts per cache chunk (the unit of resumption).", DefaultValueFactory = _ => 512 };
+        var chunkSize = new Option<int>("--chunk-size") { Description = "Texts per cache chunk (the unit of resumption).", DefaultValueFactory = _ => 512 }.AtLeast(1, 1_000_000);
         var server = new Option<string?>("--server") { Description = "OpenAI-compatible embeddings server, e.g. http://127.0.0.1:8080 (llama-server --embeddings --pooling mean)." };
         var serverModel = new Option<string?>("--server-model") { Description = "The model name sent to the server." };
         var apiKeyVariable = new Option<string>("--api-key-env") { Description = "Environment variable holding the server's API key.", DefaultValueFactory = _ => "GPO_EMBEDDINGS_API_KEY" };
-        var serverBatch = new Option<int>("--server-batch") { Description = "Texts per server request.", DefaultValueFactory = _ => 32 };
-        var serverTimeout = new Option<double>("--server-timeout") { Description = "Seconds before a server request is abandoned (and retried).", DefaultValueFactory = _ => 120 };
-        var serverRetries = new Option<int>("--server-retries") { Description = "Retries after 429/5xx/time-outs.", DefaultValueFactory = _ => 5 };
+        var serverBatch = new Option<int>("--server-batch") { Description = "Texts per server request.", DefaultValueFactory = _ => 32 }.AtLeast(1, 100_000);
+        var serverTimeout = new Option<double>("--server-timeout") { Description = "Seconds before a server request is abandoned (and retried).", DefaultValueFactory = _ => 120 }.FinitePositive(maximum: 86_400);
+        var serverRetries = new Option<int>("--server-retries") { Description = "Retries after 429/5xx/time-outs.", DefaultValueFactory = _ => 5 }.AtLeast(0, 100);
         var serverFields = new Option<string[]>("--server-field") { Description = "Extra request field name=JSON value (repeatable), e.g. embd_normalize=-1 for llama.cpp's unnormalised vectors." };
-        var batchTokens = new Option<int>("--batch-tokens") { Description = "Built-in encoder: about how many tokens one forward pass packs.", DefaultValueFactory = _ => 4096 };
+        var batchTokens = new Option<int>("--batch-tokens") { Description = "Built-in encoder: about how many tokens one forward pass packs.", DefaultValueFactory = _ => 4096 }.AtLeast(1, 1_000_000);
         var bench = new Option<bool>("--bench") { Description = "Measure throughput (no cache): texts/s and tokens/s on --bench-texts texts (from --data, else made up)." };
-        var benchTexts = new Option<int>("--bench-texts") { Description = "How many texts --bench embeds.", DefaultValueFactory = _ => 10_000 };
+        var benchTexts = new Option<int>("--bench-texts") { Description = "How many texts --bench embeds.", DefaultValueFactory = _ => 10_000 }.AtLeast(1, 10_000_000);
         foreach (var option in new Option[] { model, texts, normalize, data, format, dataRoot, template, center, standardize, output, cacheFolder, noCache, chunkSize,
                      server, serverModel, apiKeyVariable, serverBatch, serverTimeout, serverRetries, serverFields, batchTokens, bench, benchTexts })
             command.Options.Add(option);
 
-        command.SetAction(parseResult =>
+        command.SetAction((parseResult, cancellation) =>
         {
-            return Terminal.Guard("embed", () =>
+            return Task.FromResult(Terminal.Guard("embed", () =>
             {
                 var adHoc = parseResult.GetValue(texts) ?? [];
                 var dataSource = parseResult.GetValue(data);
@@ -62,8 +62,8 @@ internal sealed class EmbedCommand : ICliCommand
                 EmbeddingCache? cache = parseResult.GetValue(noCache) ? null : OpenCache(encoder.Value, parseResult.GetValue(cacheFolder));
                 if (adHoc.Length > 0) return PrintVectors(cache is null ? encoder.Value : new CachedTextEncoder(encoder.Value, cache), adHoc);
                 var postprocessing = new FeaturePostprocessing(parseResult.GetValue(center), parseResult.GetValue(standardize));
-                return EmbedDataset(dataset!, encoder.Value, embeddingTemplate, postprocessing, cache, parseResult.GetValue(chunkSize), parseResult.GetValue(output));
-            });
+                return EmbedDataset(dataset!, encoder.Value, embeddingTemplate, postprocessing, cache, parseResult.GetValue(chunkSize), parseResult.GetValue(output), cancellation);
+            }));
         });
         return command;
     }
@@ -134,22 +134,24 @@ internal sealed class EmbedCommand : ICliCommand
     }
 
     private static int EmbedDataset(PreferenceDataset dataset, ITextEncoder encoder, EmbeddingTemplate template, FeaturePostprocessing postprocessing,
-        EmbeddingCache? cache, int chunkSize, string? output)
+        EmbeddingCache? cache, int chunkSize, string? output, CancellationToken cancellation)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        var console = Terminal.Error;
         var totalTexts = dataset.Questions.Sum(q => q.OptionCount);
         console.MarkupLine($"{Markup.Escape(dataset.Name)}: {dataset.Questions.Count} questions, {totalTexts} (question, option) texts; encoder {Markup.Escape(encoder.Identity)}; template {Markup.Escape(template.Identity)}");
         var stopwatch = Stopwatch.StartNew();
         QuestionEmbeddings? embeddings = null;
         var cached = cache is null ? null : new CachedTextEncoder(encoder, cache, chunkSize, template.Identity);
-        console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(context =>
-            {
-                var task = context.AddTask("embedding", maxValue: Math.Max(1, totalTexts));
-                embeddings = DatasetEmbedder.Embed(dataset, cached ?? encoder, template, postprocessing, cache: null, chunkSize,
-                    new InlineProgress<(int Done, int Total)>(p => task.Value = p.Done));
-                task.Value = task.MaxValue;
-            });
+        Terminal.WithProgress(console, "embedding", report =>
+        {
+            // Stops between chunks on SIGINT/SIGTERM: the chunks already cached are kept for a rerun.
+            embeddings = DatasetEmbedder.Embed(dataset, cached ?? encoder, template, postprocessing, cache: null, chunkSize,
+                new InlineProgress<(int Done, int Total)>(p =>
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    report(p.Done, Math.Max(1, totalTexts), "");
+                }));
+        });
         if (cached is not null) console.MarkupLine($"{cached.LastCachedCount} texts from the cache, {cached.LastComputedCount} computed");
         cache?.Compact(template.Identity);
         console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"done in {stopwatch.Elapsed.TotalSeconds:0.0} s; d_x = {embeddings!.Features.Dimension}; postprocessing {postprocessing.Label}"));

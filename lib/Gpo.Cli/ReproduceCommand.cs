@@ -24,8 +24,8 @@ internal sealed class ReproduceCommand : ICliCommand
         var output = new Option<string>("--out") { Description = "Results folder.", DefaultValueFactory = _ => "results" };
         var work = new Option<string>("--work") { Description = "Folder for full run folders with checkpoints (not committed).", DefaultValueFactory = _ => "runs" };
         var seeds = new Option<int[]>("--seed") { Description = "Seeds (repeatable; default 0 1 2, quick: 0)." };
-        var fractions = new Option<double[]>("--fraction") { Description = "Meta-train fractions (repeatable; default 0.4 0.6 0.8)." };
-        var k = new Option<int>("--k") { Description = "Context questions of the main comparison.", DefaultValueFactory = _ => 20 };
+        var fractions = new Option<double[]>("--fraction") { Description = "Meta-train fractions (repeatable; default 0.4 0.6 0.8)." }.Fractions();
+        var k = new Option<int>("--k") { Description = "Context questions of the main comparison.", DefaultValueFactory = _ => 20 }.AtLeast(0);
         var quick = new Option<bool>("--quick") { Description = "A few minutes: one seed, 200 steps, a short k-sweep." };
         var modelFolder = new Option<string?>("--model") { Description = "Encoder folder (default: env GPO_MODEL, then the `gpo models fetch` folder; fetched when missing)." };
         var template = new Option<string>("--template") { Description = "Token-text template.", DefaultValueFactory = _ => EmbeddingTemplate.Compact.Name };
@@ -77,6 +77,17 @@ internal sealed class ReproduceCommand : ICliCommand
         System.Text.Json.Nodes.JsonObject description, CancellationToken cancellation)
     {
         ReproductionResult? result = null;
+        if (!Terminal.InteractiveProgress)
+        {
+            // A log or a pipe: one plain line per update, never the same line twice.
+            string? last = null;
+            return reproduction.Run(output, work, p =>
+            {
+                var line = Terminal.Sanitize(p.Training is { } t ? Terminal.Describe(p.Message, t) : $"{p.Stage} {p.Message}");
+                if (line != last) Console.Error.WriteLine(line);
+                last = line;
+            }, description, cancellation);
+        }
         console.Progress()
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(context =>

@@ -15,10 +15,11 @@ internal sealed class TrainCommand : ICliCommand
         var features = new FeatureSource();
         var model = new ModelOptions();
         var run = new Option<string>("--run") { Description = "Run folder (config, metrics.jsonl, checkpoints).", Required = true };
-        var fraction = new Option<double>("--fraction") { Description = "Meta-train fraction of the groups (validation groups come out of it).", DefaultValueFactory = _ => 0.6 };
+        var fraction = new Option<double>("--fraction") { Description = "Meta-train fraction of the groups (validation groups come out of it).", DefaultValueFactory = _ => 0.6 }.Fraction();
         var seed = new Option<int>("--seed") { Description = "Seed of the split, the initialisation and the step draws.", DefaultValueFactory = _ => 0 };
         var split = new Option<string?>("--split") { Description = $"A named split instead of a random one: {GroupSplit.GpoSeed0} (globalqa-14)." };
         var validation = new Option<int?>("--validation-groups") { Description = "Validation groups carved from the meta-train side (default: 1 below 10 groups, else 2)." };
+        validation.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 0 and var v) r.AddError($"--validation-groups must be at least 0, not {v}"); });
         features.AddTo(command);
         model.AddTo(command);
         foreach (var option in new Option[] { run, fraction, seed, split, validation }) command.Options.Add(option);

@@ -13,7 +13,7 @@ internal static class CliRunner
         {
             Console.SetOut(output);
             Console.SetError(error);
-            var exit = Gpo.Cli.Program.BuildRoot().Parse(args).Invoke(new System.CommandLine.InvocationConfiguration { Output = output, Error = error });
+            var exit = Gpo.Cli.Program.Run(args, new System.CommandLine.InvocationConfiguration { Output = output, Error = error });
             return (exit, output.ToString(), error.ToString());
         }
         finally

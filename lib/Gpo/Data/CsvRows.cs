@@ -36,6 +36,7 @@ public static class CsvRows
     public static IEnumerable<CsvRow> Read(string path, string displayName, IReadOnlyCollection<string> requiredColumns, char separator = ',')
     {
         ArgumentNullException.ThrowIfNull(requiredColumns);
+        JsonInput.CheckFile(path, displayName);
         var options = new CsvReaderOptions
         {
             Separator = separator,
@@ -72,6 +73,7 @@ public static class CsvRows
     /// <summary>The header names of a CSV file (for format detection); empty when it has none.</summary>
     public static IReadOnlyList<string> ReadHeader(string path, char separator = ',')
     {
+        JsonInput.CheckFile(path, Path.GetFileName(path));
         using var reader = CsvReader.FromFile(path, new CsvReaderOptions { Separator = separator, HasHeader = true });
         return [.. reader.Headers];
     }

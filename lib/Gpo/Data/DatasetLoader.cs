@@ -40,12 +40,26 @@ public static class DatasetLoader
     /// <summary>Loads a preset or a file/folder (format detected unless <paramref name="format"/> is given).</summary>
     public static PreferenceDataset Load(string presetOrPath, string? format = null, string? dataRoot = null)
     {
+        try
+        {
+            return LoadUnchecked(presetOrPath, format, dataRoot);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            // A value of an unexpected JSON type or shape that no loader check named: still one line naming the input.
+            throw new DataFormatException(Path.GetFileName(presetOrPath), null, null, $"a value has the wrong type or shape ({e.Message})", e);
+        }
+    }
+
+    private static PreferenceDataset LoadUnchecked(string presetOrPath, string? format, string? dataRoot)
+    {
         ArgumentException.ThrowIfNullOrEmpty(presetOrPath);
         if (format is null && Presets.Contains(presetOrPath) && !File.Exists(presetOrPath) && !Directory.Exists(presetOrPath))
             return LoadPreset(presetOrPath, dataRoot);
         if (format == SyntheticBenchmark.Format) return SyntheticBenchmark.Generate();
         if (!File.Exists(presetOrPath) && !Directory.Exists(presetOrPath))
             throw new DataFormatException(presetOrPath, null, null, $"no such file or folder, and not a preset ({string.Join(", ", Presets)})");
+        if (File.Exists(presetOrPath)) JsonInput.CheckFile(presetOrPath, presetOrPath);
         format ??= DetectFormat(presetOrPath);
         return format switch
         {
@@ -56,7 +70,7 @@ public static class DatasetLoader
             GlobalOpinionQa.UnionFormat => GlobalOpinionQa.LoadUnion(Directory.Exists(presetOrPath) ? presetOrPath : Path.GetDirectoryName(Path.GetFullPath(presetOrPath))!),
             OpinionQa.CountsFormat => Directory.Exists(presetOrPath)
                 ? OpinionQa.LoadCounts(presetOrPath)
-                : OpinionQa.LoadCounts(Path.GetDirectoryName(Path.GetFullPath(presetOrPath))!, [Path.GetFileName(presetOrPath)[..^"_data.json".Length]]),
+                : OpinionQa.LoadCounts(Path.GetDirectoryName(Path.GetFullPath(presetOrPath))!, [CountsAttribute(presetOrPath)]),
             OpinionQa.ModularPluralismFormat => OpinionQa.LoadModularPluralism(presetOrPath, FindInfoFiles(presetOrPath)),
             OpinionQa.DistributionCsvFormat => OpinionQa.LoadDistributionCsv(presetOrPath, FindInfoFiles(presetOrPath)),
             OpinionQa.ResponsesFormat => LoadResponses(presetOrPath),
@@ -115,7 +129,7 @@ public static class DatasetLoader
                 if (first.ValueKind == JsonValueKind.Object && first.TryGetProperty("country", out _) && first.TryGetProperty("distribution", out _)) return GlobalOpinionQa.BenchFormat;
                 if (first.ValueKind == JsonValueKind.Object && first.TryGetProperty("gold_distribution", out _) && first.TryGetProperty("attribute", out var attribute))
                 {
-                    var value = attribute.GetString() ?? "";
+                    var value = attribute.ValueKind == JsonValueKind.String ? attribute.GetString()! : "";
                     int underscore = value.IndexOf('_', StringComparison.Ordinal);
                     return underscore > 0 && OpinionQa.Attributes.Contains(value[..underscore]) ? OpinionQa.ModularPluralismFormat : GlobalOpinionQa.ModularPluralismFormat;
                 }
@@ -129,6 +143,18 @@ public static class DatasetLoader
             throw new DataFormatException(name, 1, null, "cannot tell the format of this JSON from its first record; give --format");
         }
         throw new DataFormatException(name, null, null, $"cannot tell the format from the extension '{extension}'; give --format ({string.Join(", ", Formats)})");
+    }
+
+    /// <summary>The attribute of a counts file named <c>&lt;ATTR&gt;_data.json</c>; any other name is an error naming the rule.</summary>
+    private static string CountsAttribute(string path)
+    {
+        var name = Path.GetFileName(path);
+        const string suffix = "_data.json";
+        var attribute = name.EndsWith(suffix, StringComparison.Ordinal) ? name[..^suffix.Length] : "";
+        if (!OpinionQa.Attributes.Contains(attribute))
+            throw new DataFormatException(name, null, null,
+                $"--format {OpinionQa.CountsFormat} reads files named <ATTR>_data.json with ATTR one of {string.Join(", ", OpinionQa.Attributes)} (beside info.csv); rename the file or give its folder");
+        return attribute;
     }
 
     /// <summary>All <c>info.csv</c> files under a <c>human_resp</c> folder (one per wave / question set), sorted.</summary>

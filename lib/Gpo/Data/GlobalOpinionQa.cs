@@ -165,7 +165,7 @@ public static class GlobalOpinionQa
             try { options = PythonLiteral.ParseStringList(optionsText); }
             catch (PythonLiteralException e) { throw (at with { Field = at.Field + ".MC_options" }).Error($"bad Python list: {e.Message}", e); }
             var question = builder.AddQuestion(new Question(QuestionIdentity.Hash(entry.Name, options), entry.Name, options), at);
-            foreach (var country in JsonInput.Property(entry.Value, "countries", at).EnumerateArray().Select(c => c.GetString() ?? ""))
+            foreach (var country in JsonInput.Property(entry.Value, "countries", at).EnumerateArray().Select(c => c.ValueKind == JsonValueKind.String ? c.GetString()! : throw (at with { Field = $"{at.Field}.countries" }).Error($"expected country names, found {c.ValueKind}")))
             {
                 if (countries is not null && !countries.Contains(country)) continue;
                 var field = at with { Field = $"{at.Field}.{country}" };

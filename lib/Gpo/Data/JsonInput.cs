@@ -8,16 +8,23 @@ public static class JsonInput
     /// <summary>Parses a whole file; malformed JSON becomes <see cref="DataFormatException"/> with its line.</summary>
     public static JsonDocument Parse(string path, string displayName)
     {
+        CheckFile(path, displayName);
         try
         {
             using var stream = File.OpenRead(path);
-            return JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
+            return JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = IO.InputLimits.MaxNestingDepth });
         }
         catch (JsonException e)
         {
             throw new DataFormatException(displayName, e.LineNumber is { } l ? (int)l + 1 : null, null,
                 $"malformed JSON (byte {e.BytePositionInLine + 1} of the line): {e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]}", e);
         }
+    }
+
+    /// <summary>Refuses a missing, empty, device/pipe or oversized data file (<see cref="IO.InputLimits"/>) before reading it.</summary>
+    public static void CheckFile(string path, string displayName)
+    {
+        if (IO.InputLimits.FileProblem(path).Problem is { } problem) throw new DataFormatException(displayName, null, null, problem);
     }
 
     public static JsonElement Property(JsonElement record, string name, SourceRef at)
@@ -41,7 +48,7 @@ public static class JsonInput
         return value.EnumerateArray().Select((o, i) => o.ValueKind switch
         {
             JsonValueKind.String => o.GetString()!,
-            JsonValueKind.Number => QuestionIdentity.OptionText(o.GetDouble()),
+            JsonValueKind.Number => QuestionIdentity.OptionText(o.TryGetDouble(out var d) && double.IsFinite(d) ? d : throw field.Error($"option {i} is a number beyond the range of a double")),
             _ => throw field.Error($"option {i} is {o.ValueKind}"),
         }).ToList();
     }
@@ -50,7 +57,8 @@ public static class JsonInput
     public static double[] Numbers(JsonElement value, SourceRef field)
     {
         if (value.ValueKind != JsonValueKind.Array) throw field.Error($"expected a list of numbers, found {value.ValueKind}");
-        return value.EnumerateArray().Select((v, i) => v.ValueKind == JsonValueKind.Number ? v.GetDouble() : throw field.Error($"element {i} is {v.ValueKind}, not a number")).ToArray();
+        return value.EnumerateArray().Select((v, i) => v.ValueKind != JsonValueKind.Number ? throw field.Error($"element {i} is {v.ValueKind}, not a number")
+            : v.TryGetDouble(out var d) && double.IsFinite(d) ? d : throw field.Error($"element {i} is beyond the range of a double")).ToArray();
     }
 
     public static string Join(string? prefix, string name) => string.IsNullOrEmpty(prefix) ? name : $"{prefix}.{name}";

@@ -64,6 +64,7 @@ public static class OpinionQa
                 foreach (var entry in document.RootElement.EnumerateObject())
                 {
                     var at = new SourceRef(file, null, entry.Name);
+                    if (entry.Value.ValueKind != JsonValueKind.Object) throw at.Error($"expected {{MC_options, question_text, group: {{option: count}}}}, found {entry.Value.ValueKind}");
                     if (!infoByKey.TryGetValue(entry.Name, out var rows))
                     {
                         builder.Issues.Add(at.Issue($"question {entry.Name} is not in info.csv; skipped"));
@@ -103,7 +104,8 @@ public static class OpinionQa
             int index = IndexOfOption(infoRow.References, option);
             if (index < 0) throw (field with { Field = $"{field.Field}.{option}" }).Error($"option \"{option}\" is not among the info.csv references of {infoRow.Key}");
             if (value.ValueKind != JsonValueKind.Number) throw (field with { Field = $"{field.Field}.{option}" }).Error($"count is {value.ValueKind}, not a number");
-            if (index < counts.Length) counts[index] += value.GetDouble();
+            if (!value.TryGetDouble(out var count) || !double.IsFinite(count)) throw (field with { Field = $"{field.Field}.{option}" }).Error("count is beyond the range of a double");
+            if (index < counts.Length) counts[index] += count;
         }
         return counts;
     }

@@ -112,6 +112,11 @@ public sealed class PreferenceDatasetBuilder
             }
             sum += v;
         }
+        if (!double.IsFinite(sum))
+        {
+            Issues.Add(where.Issue($"group '{group}', question {questionId}: the {(isCounts ? "counts" : "shares")} sum to {Format(sum)} (beyond the range of a double); row rejected"));
+            return DistributionOutcome.Rejected;
+        }
         if (sum == 0)
         {
             _emptyVectors.Add((group, questionId, where));

@@ -47,6 +47,7 @@ public sealed class PythonLiteral
 {
     private readonly string _text;
     private int _pos;
+    private int _depth;
 
     private PythonLiteral(string text) => _text = text;
 
@@ -130,9 +131,9 @@ public sealed class PythonLiteral
         switch (c)
         {
             case '\'': case '"': return ParseString();
-            case '[': _pos++; return ParseSequence(']');
-            case '(': _pos++; return ParseSequence(')');
-            case '{': return ParseDict();
+            case '[': _pos++; return Nested(() => ParseSequence(']'));
+            case '(': _pos++; return Nested(() => ParseSequence(')'));
+            case '{': return Nested(ParseDict);
         }
         if (c == '-' || c == '+' || c == '.' || char.IsAsciiDigit(c)) return ParseNumber();
         if (char.IsAsciiLetter(c) || c == '_')
@@ -152,6 +153,15 @@ public sealed class PythonLiteral
             }
         }
         throw new PythonLiteralException($"unexpected '{c}'", _pos);
+    }
+
+    /// <summary>Parses a list, tuple or dict one level deeper, refusing nesting beyond <see cref="IO.InputLimits.MaxNestingDepth"/> (no stack overflow).</summary>
+    private T Nested<T>(Func<T> parse)
+    {
+        if (++_depth > IO.InputLimits.MaxNestingDepth)
+            throw new PythonLiteralException($"lists/dicts nested deeper than {IO.InputLimits.MaxNestingDepth} levels (the nesting limit)", _pos - 1);
+        try { return parse(); }
+        finally { _depth--; }
     }
 
     private PythonDict ParseDefaultDict(int start)
@@ -264,7 +274,13 @@ public sealed class PythonLiteral
                 case '\n': break; // line continuation
                 case 'x': sb.Append((char)Hex(2)); break;
                 case 'u': sb.Append((char)Hex(4)); break;
-                case 'U': sb.Append(char.ConvertFromUtf32(Hex(8))); break;
+                case 'U':
+                    int at = _pos - 2;
+                    long codePoint = (uint)Hex(8);
+                    if (codePoint > 0x10FFFF) throw new PythonLiteralException($"\\U escape {_text.Substring(at, 10)} is beyond U+10FFFF, the last Unicode code point", at);
+                    if (codePoint <= 0xFFFF) sb.Append((char)codePoint); // a lone surrogate stays as Python keeps it
+                    else sb.Append(char.ConvertFromUtf32((int)codePoint));
+                    break;
                 default: sb.Append('\\').Append(e); break; // Python keeps unknown escapes as written
             }
         }
@@ -273,7 +289,7 @@ public sealed class PythonLiteral
     private int Hex(int digits)
     {
         if (_pos + digits > _text.Length || !int.TryParse(_text.AsSpan(_pos, digits), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int value))
-            throw new PythonLiteralException($"bad \\x/\\u escape, expected {digits} hex digits", _pos);
+            throw new PythonLiteralException($"bad \\x/\\u/\\U escape, expected {digits} hex digits", _pos);
         _pos += digits;
         return value;
     }

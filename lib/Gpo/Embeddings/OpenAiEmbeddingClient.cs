@@ -212,8 +212,8 @@ public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
                 var index = position;
                 if (item.TryGetProperty("index", out var indexElement))
                 {
-                    if (!indexElement.TryGetInt32(out index) || index < 0 || index >= count)
-                        throw new EmbeddingServerException($"{endpoint}: {where}.index is {indexElement.GetRawText()}, expected 0..{count - 1}");
+                    if (indexElement.ValueKind != JsonValueKind.Number || !indexElement.TryGetInt32(out index) || index < 0 || index >= count)
+                        throw new EmbeddingServerException($"{endpoint}: {where}.index is {Excerpt(indexElement.GetRawText())}, expected 0..{count - 1}");
                 }
                 if (vectors[index] is not null) throw new EmbeddingServerException($"{endpoint}: {where}.index {index} appears twice");
                 if (!item.TryGetProperty("embedding", out var embedding) || embedding.ValueKind != JsonValueKind.Array)
@@ -223,7 +223,7 @@ public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
                 foreach (var value in embedding.EnumerateArray())
                 {
                     if (value.ValueKind != JsonValueKind.Number || !value.TryGetSingle(out vector[j]) || !float.IsFinite(vector[j]))
-                        throw new EmbeddingServerException($"{endpoint}: {where}.embedding[{j}] is {value.GetRawText()}, not a finite number");
+                        throw new EmbeddingServerException($"{endpoint}: {where}.embedding[{j}] is {Excerpt(value.GetRawText())}, not a finite number");
                     j++;
                 }
                 if (vector.Length == 0) throw new EmbeddingServerException($"{endpoint}: {where}.embedding is empty");

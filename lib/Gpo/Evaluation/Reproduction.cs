@@ -33,6 +33,10 @@ public sealed record ReproductionOptions
     /// <summary>Architecture sizes; DimX is taken from the data.</summary>
     public GpoConfig Model { get; init; } = new(DimX: 1);
 
+    /// <summary>Methods added to every split's comparison, built from its training-side population (e.g. LLM baselines).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Func<TrainingPopulation, IEnumerable<IPreferencePredictor>> ExtraMethods { get; init; } = _ => [];
+
     /// <summary>The GPO variants meta-trained per split (the paper's module and the population variants).</summary>
     public IReadOnlyList<PopulationInputs> Variants { get; init; } = [PopulationInputs.None, PopulationInputs.Prior, PopulationInputs.Residual];
 }
@@ -80,46 +84,58 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 var label = $"{SplitLabel(fraction)}-seed{seed.ToString(CultureInfo.InvariantCulture)}";
                 var split = GroupSplit.ByFraction(dataset.Groups, fraction, seed);
                 progress?.Invoke(new ReproductionProgress("train", $"{dataset.Name} {label}: meta-train {split.MetaTrain.Count}, validation {split.Validation.Count}, meta-test {split.MetaTest.Count} groups"));
-                var methods = new List<IPreferencePredictor>();
-                foreach (var variant in options.Variants)
+                var population = TrainingPopulation.FromDataset(dataset, split.MetaTrain.Concat(split.Validation));
+                var trainers = options.Variants.Select(variant =>
                 {
                     var trainer = new MetaTrainer(dataset, split, config, options.Training with { Seed = seed, Population = variant });
-                    var folder = variant == PopulationInputs.None ? label : $"{label}-{trainer.Inputs.MethodName}";
+                    return (Trainer: trainer, Folder: variant == PopulationInputs.None ? label : $"{label}-{trainer.Inputs.MethodName}");
+                }).ToList();
+                var baselines = Baselines(population).Concat(options.ExtraMethods(population)).ToList();
+                var methodNames = trainers.Select(t => t.Trainer.Inputs.MethodName).Concat(baselines.Select(b => b.Name)).ToList();
+
+                // Evaluation rows and run outcomes are kept per split and seed in the work folder: a rerun skips what is done.
+                var unitFile = Path.Combine(workFolder, dataset.Name, label + ".predictions.csv.gz");
+                if (ReadUnit(unitFile, methodNames, trainers.Select(t => Path.Combine(workFolder, dataset.Name, t.Folder)).ToList()) is { } cached)
+                {
+                    progress?.Invoke(new ReproductionProgress("evaluate", $"{dataset.Name} {label}: done earlier ({Path.GetFileName(unitFile)})"));
+                    foreach (var (trainer, folder) in trainers)
+                        CopyRunRecord(new RunFolder(Path.Combine(workFolder, dataset.Name, folder)), Path.Combine(outputFolder, "runs", folder));
+                    runs.AddRange(cached.Runs);
+                    rows.AddRange(cached.Rows);
+                    continue;
+                }
+                var methods = new List<IPreferencePredictor>();
+                var unitRuns = new List<TrainingResult>();
+                foreach (var (trainer, folder) in trainers)
+                {
                     var run = new RunFolder(Path.Combine(workFolder, dataset.Name, folder));
                     var result = trainer.Train(run, p => progress?.Invoke(new ReproductionProgress("train", folder, p)), cancellation, describe);
-                    runs.Add(result);
+                    unitRuns.Add(result);
                     CopyRunRecord(run, Path.Combine(outputFolder, "runs", folder));
-                    var model = GpoCheckpoint.Load<float>(run.BestCheckpoint);
-                    methods.Add(trainer.Predictor(model));
+                    methods.Add(trainer.Predictor(GpoCheckpoint.Load<float>(run.BestCheckpoint)));
                 }
-                var population = TrainingPopulation.FromDataset(dataset, split.MetaTrain.Concat(split.Validation));
-                methods.AddRange(Baselines(population));
-
-                // Evaluation rows are kept per split and seed in the work folder, so a rerun skips what is done.
-                var unitFile = Path.Combine(workFolder, dataset.Name, label + ".predictions.csv.gz");
-                var unitRows = File.Exists(unitFile) ? PredictionTable.Read(unitFile) : null;
-                if (unitRows is null || !unitRows.Select(r => r.Method).Distinct().Order(StringComparer.Ordinal).SequenceEqual(methods.Select(m => m.Name).Order(StringComparer.Ordinal)))
+                methods.AddRange(baselines);
+                var unitRows = new List<PredictionRow>();
+                cancellation.ThrowIfCancellationRequested();
+                progress?.Invoke(new ReproductionProgress("evaluate", $"{dataset.Name} {label}: k = {options.ContextQuestions}"));
+                unitRows.AddRange(Evaluate(methods, split.MetaTest, options.ContextQuestions, seed, SplitLabel(fraction), population));
+                // The swap diagnostic: each held-out group's queries predicted from another held-out group's context answers.
+                unitRows.AddRange(Evaluate(methods, split.MetaTest, options.ContextQuestions, seed, SwapLabel(fraction), population, swap: true));
+                if (fraction == options.SweepFraction)
                 {
-                    unitRows = [];
-                    cancellation.ThrowIfCancellationRequested();
-                    progress?.Invoke(new ReproductionProgress("evaluate", $"{dataset.Name} {label}: k = {options.ContextQuestions}"));
-                    unitRows.AddRange(Evaluate(methods, split.MetaTest, options.ContextQuestions, seed, SplitLabel(fraction), population));
-                    // The swap diagnostic: each held-out group's queries predicted from another held-out group's context answers.
-                    unitRows.AddRange(Evaluate(methods, split.MetaTest, options.ContextQuestions, seed, SwapLabel(fraction), population, swap: true));
-                    if (fraction == options.SweepFraction)
+                    foreach (var k in FeasibleSweep(split.MetaTest))
                     {
-                        foreach (var k in FeasibleSweep(split.MetaTest))
-                        {
-                            cancellation.ThrowIfCancellationRequested();
-                            progress?.Invoke(new ReproductionProgress("sweep", $"{dataset.Name} {label}: k = {k}"));
-                            // With no context, only methods defined without one take part (GPO's offset variants predict the prior).
-                            var sweepMethods = k == 0 ? methods.Where(DefinedWithoutContext).ToArray() : methods.ToArray();
-                            unitRows.AddRange(Evaluate(sweepMethods, split.MetaTest, k, seed, SweepLabel(fraction, k), population));
-                        }
+                        cancellation.ThrowIfCancellationRequested();
+                        progress?.Invoke(new ReproductionProgress("sweep", $"{dataset.Name} {label}: k = {k}"));
+                        // With no context, only methods defined without one take part (GPO's offset variants predict the prior).
+                        var sweepMethods = k == 0 ? methods.Where(DefinedWithoutContext).ToArray() : methods.ToArray();
+                        unitRows.AddRange(Evaluate(sweepMethods, split.MetaTest, k, seed, SweepLabel(fraction, k), population));
                     }
-                    Directory.CreateDirectory(Path.GetDirectoryName(unitFile)!);
-                    PredictionTable.Write(unitFile, unitRows);
                 }
+                Directory.CreateDirectory(Path.GetDirectoryName(unitFile)!);
+                PredictionTable.Write(unitFile, unitRows);
+                WriteUnitRuns(UnitRunsFile(unitFile), unitRuns);
+                runs.AddRange(unitRuns);
                 rows.AddRange(unitRows);
             }
         }
@@ -212,6 +228,51 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
             ? ContextDraw.CommonQuestions(dataset, groups).Count
             : groups.Min(g => dataset.QuestionIdsOf(g).Count);
         return options.SweepContextQuestions.Where(k => k < available).ToList();
+    }
+
+    private static string UnitRunsFile(string unitFile) => unitFile.Replace(".predictions.csv.gz", ".runs.json", StringComparison.Ordinal);
+
+    /// <summary>Writes the runs' outcomes of a finished unit (split and seed) next to its predictions.</summary>
+    private static void WriteUnitRuns(string path, IReadOnlyList<TrainingResult> runs) =>
+        AtomicFile.WriteAllText(path, new JsonArray([.. runs.Select(r => (JsonNode)new JsonObject
+        {
+            ["run"] = r.Run.Path,
+            ["best_step"] = r.BestStep,
+            ["best_score"] = double.IsFinite(r.BestScore) ? r.BestScore : null,
+            ["seconds"] = r.Seconds,
+            ["last_step"] = r.LastStep,
+            ["metric"] = r.SelectionMetric,
+        })]).ToJsonString() + "\n");
+
+    /// <summary>
+    /// A finished unit from the work folder: its predictions when they hold exactly <paramref name="methods"/>, and every run's
+    /// outcome — from the unit's runs file, or from the run folder's <c>state.json</c> (Step, BestStep, BestScore, Seconds) for
+    /// units finished before runs files existed. Null when anything is missing, so the unit is done again.
+    /// </summary>
+    private static (List<PredictionRow> Rows, List<TrainingResult> Runs)? ReadUnit(string unitFile, IReadOnlyList<string> methods, IReadOnlyList<string> runFolders)
+    {
+        if (!File.Exists(unitFile)) return null;
+        var rows = PredictionTable.Read(unitFile);
+        if (!rows.Select(r => r.Method).Distinct().Order(StringComparer.Ordinal).SequenceEqual(methods.Order(StringComparer.Ordinal))) return null;
+        var runs = new List<TrainingResult>();
+        var recorded = File.Exists(UnitRunsFile(unitFile)) ? JsonNode.Parse(File.ReadAllText(UnitRunsFile(unitFile)))?.AsArray() : null;
+        foreach (var folder in runFolders)
+        {
+            var entry = recorded?.FirstOrDefault(r => r?["run"]?.GetValue<string>() is { } path && Path.GetFileName(path) == Path.GetFileName(folder));
+            if (entry is not null)
+            {
+                runs.Add(new TrainingResult(new RunFolder(folder), entry["best_step"]!.GetValue<int>(), entry["best_score"]?.GetValue<double>() ?? double.NaN,
+                    entry["metric"]!.GetValue<string>(), entry["seconds"]!.GetValue<double>(), Resumed: true, entry["last_step"]!.GetValue<int>()));
+                continue;
+            }
+            var state = Path.Combine(folder, "state.json");
+            if (!File.Exists(state)) return null;
+            var json = JsonNode.Parse(File.ReadAllText(state))?.AsObject();
+            if (json?["Step"] is null || json["BestStep"] is null || json["Seconds"] is null) return null;
+            runs.Add(new TrainingResult(new RunFolder(folder), json["BestStep"]!.GetValue<int>(), json["BestScore"]?.GetValue<double>() ?? double.NaN,
+                "", json["Seconds"]!.GetValue<double>(), Resumed: true, json["Step"]!.GetValue<int>()));
+        }
+        return (rows, runs);
     }
 
     private static void CopyRunRecord(RunFolder run, string destination)

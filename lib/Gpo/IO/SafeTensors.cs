@@ -276,7 +276,8 @@ public sealed class SafeTensorsFile : IDisposable
         }
         if (!entry.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
             throw new InvalidDataException($"{where}: 'data_offsets' must be [begin, end]");
-        if (!offsets[0].TryGetInt64(out var begin) || !offsets[1].TryGetInt64(out var end))
+        if (offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
+            || !offsets[0].TryGetInt64(out var begin) || !offsets[1].TryGetInt64(out var end))
             throw new InvalidDataException($"{where}: 'data_offsets' must be integers");
         if (begin < 0 || end < begin || end > dataLength)
             throw new InvalidDataException($"{where}: data_offsets [{begin}, {end}] lie outside the data section ({dataLength} bytes)");

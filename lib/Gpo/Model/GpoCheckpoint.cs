@@ -77,7 +77,12 @@ public static class GpoCheckpoint
                 throw new InvalidDataException($"{file.Path}: tensor '{tensor.Name}' has shape {info.ShapeText}, the model needs [{string.Join(", ", tensor.Shape)}]");
             var values = file.ReadFloats(tensor.Name);
             var destination = model.Parameters.Values.AsSpan(tensor.Offset, tensor.Length);
-            for (int i = 0; i < values.Length; i++) destination[i] = T.CreateChecked(values[i]);
+            for (int i = 0; i < values.Length; i++)
+            {
+                if (!float.IsFinite(values[i]))
+                    throw new InvalidDataException($"{file.Path}: tensor '{tensor.Name}' holds {values[i]} at element {i}; a checkpoint must hold finite numbers (a diverged or damaged save?)");
+                destination[i] = T.CreateChecked(values[i]);
+            }
         }
         if (strict)
         {

@@ -28,6 +28,28 @@ public static class GpoInference
         int dx = model.Config.DimX;
         if (context.Count == 0) throw new ArgumentException("predict: the context needs at least one token");
         if (targets.Count == 0) return new GroupPrediction([], null);
+        if (targets.Sum(t => (long)t.Options.Length) > IO.InputLimits.TargetTokensPerPass && targets.Count > 1)
+        {
+            // Targets attend only to the context, never to each other: slices of them give the same predictions with
+            // bounded attention memory; the loss (a mean over target tokens) is recombined by token counts.
+            var sliced = new List<float[]>(targets.Count);
+            double weightedLoss = 0;
+            long tokens = 0;
+            var sliceStart = 0;
+            while (sliceStart < targets.Count)
+            {
+                var sliceEnd = sliceStart;
+                var sliceTokens = 0;
+                while (sliceEnd < targets.Count && (sliceEnd == sliceStart || sliceTokens + targets[sliceEnd].Options.Length <= IO.InputLimits.TargetTokensPerPass))
+                    sliceTokens += targets[sliceEnd++].Options.Length;
+                var slice = Predict(model, context, targets.Skip(sliceStart).Take(sliceEnd - sliceStart).ToList());
+                sliced.AddRange(slice.Predictions);
+                if (slice.Loss is { } l) weightedLoss += l * sliceTokens;
+                tokens += sliceTokens;
+                sliceStart = sliceEnd;
+            }
+            return new GroupPrediction([.. sliced], targets.All(t => t.Shares is not null) ? weightedLoss / tokens : null);
+        }
         int targetTokens = targets.Sum(t => t.Options.Length);
         var contextX = new float[context.Count * dx];
         var contextY = new float[context.Count];

@@ -24,8 +24,15 @@ public static class PredictionInput
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{source}: expected a JSON object with \"context\" and \"targets\"");
+            var contextArray = Array(root, "context", source);
+            if (contextArray.GetArrayLength() > IO.InputLimits.MaxContextTokens)
+                throw new IO.LimitExceededException($"{source}: context: {contextArray.GetArrayLength()} tokens, beyond the limit of {IO.InputLimits.MaxContextTokens} per call");
+            var targetArray = Array(root, "targets", source);
+            long targetTokens = targetArray.EnumerateArray().Sum(t => t.ValueKind == JsonValueKind.Object && t.TryGetProperty("x", out var x) && x.ValueKind == JsonValueKind.Array ? (long)x.GetArrayLength() : 0);
+            if (targetTokens > IO.InputLimits.MaxTargetTokens)
+                throw new IO.LimitExceededException($"{source}: targets: {targetArray.GetArrayLength()} questions with {targetTokens} options, beyond the limit of {IO.InputLimits.MaxTargetTokens} options per call; split the input");
             var context = new List<ContextToken>();
-            foreach (var (item, i) in Array(root, "context", source).EnumerateArray().Select((item, i) => (item, i)))
+            foreach (var (item, i) in contextArray.EnumerateArray().Select((item, i) => (item, i)))
             {
                 string where = $"context[{i}]";
                 if (item.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{source}: {where}: expected an object with \"x\" and \"y\"");
@@ -34,11 +41,12 @@ public static class PredictionInput
                     throw new InvalidDataException($"{source}: {where}.x: this checkpoint ({inputs.MethodName}) reads population features: each x is the {inputs.TextDimension} text numbers followed by {inputs.Width - inputs.TextDimension} population numbers (docs/gpo-variants.md); use gpo adapt with the dataset, or the library's GpoPredictor");
                 var x = Vector(xProperty, dimX, $"{where}.x", source);
                 var y = Number(Property(item, "y", where, source), $"{where}.y", source);
+                if (y is < 0 or > 1) throw new InvalidDataException($"{source}: {where}.y: a share must lie in [0, 1], not {y.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
                 context.Add(new ContextToken(x, y));
             }
             if (context.Count == 0) throw new InvalidDataException($"{source}: context: needs at least one token");
             var targets = new List<TargetQuestion>();
-            foreach (var (item, i) in Array(root, "targets", source).EnumerateArray().Select((item, i) => (item, i)))
+            foreach (var (item, i) in targetArray.EnumerateArray().Select((item, i) => (item, i)))
             {
                 string where = $"targets[{i}]";
                 if (item.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{source}: {where}: expected an object with \"x\"");
@@ -50,6 +58,11 @@ public static class PredictionInput
                 if (item.TryGetProperty("y", out var yElement) && yElement.ValueKind != JsonValueKind.Null)
                 {
                     shares = Vector(yElement, options.Length, $"{where}.y", source);
+                    for (var o = 0; o < shares.Length; o++)
+                        if (shares[o] is < 0 or > 1) throw new InvalidDataException($"{source}: {where}.y[{o}]: a share must lie in [0, 1], not {shares[o].ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+                    var sum = shares.Sum(s => (double)s);
+                    if (Math.Abs(sum - 1) > Data.PreferenceDatasetBuilder.SumTolerance)
+                        throw new InvalidDataException($"{source}: {where}.y: the shares sum to {sum.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}, not 1 (± {Data.PreferenceDatasetBuilder.SumTolerance.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
                 }
                 float[]? offset = null;
                 if (item.TryGetProperty("offset", out var offsetElement) && offsetElement.ValueKind != JsonValueKind.Null)
@@ -79,10 +92,14 @@ public static class PredictionInput
 
     private static float Number(JsonElement element, string where, string source)
     {
-        if (element.ValueKind != JsonValueKind.Number || !element.TryGetDouble(out var value) || !double.IsFinite(value))
+        if (element.ValueKind != JsonValueKind.Number)
             throw new InvalidDataException($"{source}: {where}: expected a finite number, got {element.ValueKind.ToString().ToLowerInvariant()}");
+        if (!element.TryGetDouble(out var value) || !float.IsFinite((float)value))
+            throw new InvalidDataException($"{source}: {where}: {Clip(element.GetRawText())} is beyond the range of a 32-bit float (±3.4e38)");
         return (float)value;
     }
+
+    private static string Clip(string text) => text.Length <= 40 ? text : text[..37] + "...";
 
     private static float[] Vector(JsonElement element, int length, string where, string source)
     {

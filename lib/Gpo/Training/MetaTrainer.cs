@@ -50,6 +50,7 @@ public sealed class MetaTrainer
         if (features.Dimension != config.DimX)
             throw new ArgumentException($"The model expects {config.DimX}-wide x, the dataset's features are {features.Dimension}-wide.");
         if (options.Steps < 1 || options.EvaluateEvery < 1) throw new ArgumentException("Steps and EvaluateEvery must be positive.");
+        if (!double.IsFinite(options.LearningRate) || options.LearningRate <= 0) throw new ArgumentException($"The learning rate must be a finite number above 0, not {options.LearningRate}.");
         if (options.Patience < 0) throw new ArgumentException("Patience must be 0 (off) or positive.");
         if (options.PseudoGroups > 0 && options.Population != PopulationInputs.Groups)
             throw new ArgumentException("Pseudo-groups need the gpo-groups variant (population slots).");
@@ -145,12 +146,13 @@ public sealed class MetaTrainer
         var config = DescribeRun();
         if (describe is not null)
             foreach (var (key, value) in describe) config[key] = value?.DeepClone();
+        using var hold = run.Lock();
         var existing = run.Prepare(config);
 
         var model = NewModel();
         var trainer = new GpoTrainer<float>(model, _options.LearningRate, _options.Steps);
         var state = new RunState(0, 0, double.NaN, 0);
-        if (existing && run.ReadState() is { } saved)
+        if (existing && run.Recover() is { } saved)
         {
             run.LoadCheckpoint(model, trainer.Optimizer, saved);
             state = saved;
