@@ -28,7 +28,7 @@ internal static class Terminal
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidDataException or IOException or DataFormatException
                                       or InvalidOperationException or KeyNotFoundException or UnauthorizedAccessException or ModelFetchException
-                                      or EmbeddingServerException or HttpRequestException)
+                                      or EmbeddingServerException or HttpRequestException or Gpo.Llm.LlmServerException or Gpo.Llm.LlmResponseException)
         {
             Console.Error.WriteLine($"gpo {name}: {e.Message}");
             return 1;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Gpo.Data;
 using Gpo.Evaluation.Baselines;
 using Gpo.IO;
@@ -32,6 +33,17 @@ public sealed record ReproductionOptions
 
     /// <summary>Architecture sizes; DimX is taken from the data.</summary>
     public GpoConfig Model { get; init; } = new(DimX: 1);
+
+    /// <summary>
+    /// Further methods scored on the main comparison's episodes after the built-in ones (e.g. the LLM prompting
+    /// baselines of <c>Gpo.Llm</c>); not run in the k-sweep. Not serialised: <see cref="ExtraMethodsDescription"/> goes to the manifest.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<IPreferencePredictor> ExtraMethods { get; init; } = [];
+
+    /// <summary>What the extra methods are (e.g. the LLM server and model), written to the manifest as <c>extra_methods</c>.</summary>
+    [JsonIgnore]
+    public JsonObject? ExtraMethodsDescription { get; init; }
 }
 
 /// <summary>One message of a reproduction's progress.</summary>
@@ -89,7 +101,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 IPreferencePredictor[] methods = [gpo, new UniformPredictor(), prior, new KernelRegressionPredictor(), new RidgeProbePredictor()];
 
                 progress?.Invoke(new ReproductionProgress("evaluate", $"{dataset.Name} {label}: k = {options.ContextQuestions}"));
-                rows.AddRange(Evaluate(methods, split.MetaTest, options.ContextQuestions, seed, SplitLabel(fraction)));
+                rows.AddRange(Evaluate([.. methods, .. options.ExtraMethods], split.MetaTest, options.ContextQuestions, seed, SplitLabel(fraction)));
 
                 if (fraction == options.SweepFraction)
                 {
@@ -187,6 +199,8 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
             ["finished_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
             ["machine"] = $"{Environment.ProcessorCount} cores, {GpoInfo.SimdDescription}, .NET {Environment.Version}",
         };
+        if (options.ExtraMethods.Count > 0)
+            manifest["extra_methods"] = options.ExtraMethodsDescription?.DeepClone() ?? new JsonArray([.. options.ExtraMethods.Select(m => (JsonNode)m.Name)]);
         if (describe is not null)
             foreach (var (key, value) in describe) manifest[key] = value?.DeepClone();
         AtomicFile.WriteAllText(path, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
