@@ -137,6 +137,8 @@ internal sealed class RankCommand : ICliCommand
                 else if (n < 2) throw new ArgumentException($"--samples: {n}; best-of-N needs N ≥ 2");
             }
 
+            using var client = candidateTexts is null ? llm.Client(parseResult) ?? throw new ArgumentException("--samples needs --llm-server and --llm-model") : null;
+
             // The reward model: the checkpoint with the encoder and template it was trained with.
             var model = GpoCheckpoint.Load<float>(checkpointPath);
             var bert = FeatureSource.BuiltInEncoder(parseResult.GetValue(encoderFolder), m => Console.Error.WriteLine(m));
@@ -161,9 +163,8 @@ internal sealed class RankCommand : ICliCommand
             JsonObject? llmDescription = null;
             if (candidateTexts is null)
             {
-                using var client = llm.Client(parseResult) ?? throw new ArgumentException("--samples needs --llm-server and --llm-model");
-                ranking = BestOfN.Run(client, reward, groupProfile, promptText, n, parseResult.GetValue(temperature), parseResult.GetValue(maxTokens), parseResult.GetValue(seed));
-                llmDescription = new JsonObject { ["server"] = client.Endpoint.AbsoluteUri, ["model"] = client.Options.Model, ["samples"] = n };
+                ranking = BestOfN.Run(client!, reward, groupProfile, promptText, n, parseResult.GetValue(temperature), parseResult.GetValue(maxTokens), parseResult.GetValue(seed));
+                llmDescription = new JsonObject { ["server"] = client!.Endpoint.AbsoluteUri, ["model"] = client.Options.Model, ["samples"] = n };
             }
             else
             {
