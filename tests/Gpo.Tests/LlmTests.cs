@@ -382,3 +382,57 @@ public sealed class LlmTests : IDisposable
         public int GetHashCode(double obj) => 0;
     }
 }
+
+/// <summary>The reproduction hook: extra methods join the main comparison's episodes and the manifest names the LLM.</summary>
+[Collection("notebooks")] // writes figures like the other reproduction tests
+public sealed class LlmReproductionTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("gpo-llm-reproduce-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    [Fact]
+    public void Reproduction_scores_the_llm_baselines_on_the_main_episodes_and_names_the_model()
+    {
+        // The fake model always puts 0.75 on A and 0.25 on B (the synthetic questions have 2–5 options; the rest are floored).
+        using var server = new LoopbackServer((_, _, context) => LoopbackServer.Reply(context, 200, LlmTests.CompletionLogprobs((" A", 0.75), (" B", 0.25))));
+        using var client = new OpenAiLlmClient(new LlmServerOptions(server.BaseUrl, "fake-llm-7b") { Http = new OpenAiHttpSettings { ApiKeyVariable = null, MaxRetries = 0 } });
+        var data = SyntheticBenchmark.Generate(new SyntheticSettings { Groups = 10, Questions = 12, Dimension = 4, Seed = 2, MinOptions = 2, MaxOptions = 3 });
+        var methods = LlmBaselines.Create(client, data, dataRoot: null);
+        var options = new ReproductionOptions
+        {
+            Fractions = [0.6],
+            Seeds = [0],
+            ContextQuestions = 3,
+            SweepContextQuestions = [1],
+            SweepFraction = 0.6,
+            Training = new Gpo.Training.TrainingOptions { Steps = 4, EvaluateEvery = 2, LearningRate = 1e-3, Bounds = new Gpo.Training.QuestionDrawBounds(2, 4, 2, 4), ValidationContextQuestions = 3 },
+            Model = new Gpo.Model.GpoConfig(1, 16, 2, 1, 16),
+            ExtraMethods = methods,
+            ExtraMethodsDescription = LlmBaselines.Describe(client, methods),
+        };
+
+        var output = Path.Combine(folder, "results");
+        new Reproduction(data, options).Run(output, Path.Combine(folder, "work"));
+
+        var rows = PredictionTable.Read(PredictionTable.Locate(output));
+        var llmRows = rows.Where(r => r.Method.StartsWith("llm_", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["llm_few_shot", "llm_steered", "llm_zero_shot"], llmRows.Select(r => r.Method).Distinct().Order());
+        Assert.All(llmRows, r => Assert.Equal("0.6", r.Split)); // main comparison only, not the k-sweep
+        // Same (group, question) pairs as GPO's.
+        Assert.Equal(rows.Where(r => r.Method == "gpo" && r.Split == "0.6").Select(r => (r.Group, r.QuestionId, r.OptionIndex)).Order(),
+            llmRows.Where(r => r.Method == "llm_zero_shot").Select(r => (r.Group, r.QuestionId, r.OptionIndex)).Order());
+        // Two options: exactly 0.75 / 0.25. Three: C is not listed and gets the floor 0.25, so 0.75 / 0.25 / 0.25 over 1.25.
+        var byQuestion = llmRows.Where(r => r.Method == "llm_steered").GroupBy(r => (r.Group, r.QuestionId)).ToList();
+        Assert.All(byQuestion.Where(g => g.Count() == 2), g => Assert.Equal([0.75, 0.25], g.OrderBy(r => r.OptionIndex).Select(r => Math.Round(r.Predicted, 6))));
+        Assert.All(byQuestion.Where(g => g.Count() == 3), g => Assert.Equal([0.6, 0.2, 0.2], g.OrderBy(r => r.OptionIndex).Select(r => Math.Round(r.Predicted, 6))));
+        Assert.Contains(byQuestion, g => g.Count() == 2);
+        Assert.Contains(byQuestion, g => g.Count() == 3);
+
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "manifest.json")))!;
+        Assert.Equal("fake-llm-7b", (string)manifest["extra_methods"]!["llm_model"]!);
+        Assert.Equal(["llm_zero_shot", "llm_steered", "llm_few_shot"], manifest["extra_methods"]!["methods"]!.AsArray().Select(n => (string)n!));
+        Assert.Null(manifest["protocol"]!["ExtraMethods"]);
+        Assert.Contains("llm_few_shot", File.ReadAllText(Path.Combine(output, "summary.csv")), StringComparison.Ordinal);
+    }
+}
