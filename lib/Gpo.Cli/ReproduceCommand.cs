@@ -32,6 +32,8 @@ internal sealed class ReproduceCommand : ICliCommand
         var center = new Option<bool>("--center") { Description = "Centre each question's option features." };
         var variants = new Option<string[]>("--variants") { Description = "GPO variants to meta-train: gpo, gpo-prior, gpo-groups, gpo-residual (repeatable; default gpo gpo-prior gpo-residual)." };
         model.AddTo(command);
+        var llm = new LlmOptions();
+        llm.AddTo(command, withParallel: true);
         foreach (var option in new Option[] { dataRoot, datasets, output, work, seeds, fractions, k, quick, modelFolder, template, center, variants }) command.Options.Add(option);
 
         command.SetAction((parseResult, cancellation) => Task.FromResult(Terminal.Guard("reproduce", () =>
@@ -57,6 +59,7 @@ internal sealed class ReproduceCommand : ICliCommand
                 Model = model.Config(parseResult),
                 Variants = parseResult.GetValue(variants) is { Length: > 0 } v ? [.. v.Select(ModelOptions.VariantInputs)] : new ReproductionOptions().Variants,
             };
+            using var llmClient = llm.Client(parseResult);
             foreach (var name in names)
             {
                 var dataset = DatasetLoader.Load(name, dataRoot: root);
@@ -64,9 +67,13 @@ internal sealed class ReproduceCommand : ICliCommand
                     EmbeddingTemplate.FromNameOrPattern(parseResult.GetValue(template)!), new FeaturePostprocessing(parseResult.GetValue(center)), null,
                     m => console.MarkupLineInterpolated($"[grey]{m}[/]"));
                 console.MarkupLineInterpolated($"[bold]{withFeatures}[/]; d_x = {withFeatures.Features!.Dimension}");
-                var result = Run(console, new Reproduction(withFeatures, options), Path.Combine(parseResult.GetValue(output)!, name),
+                var llmMethods = llmClient is null ? [] : Gpo.Llm.LlmBaselines.Create(llmClient, withFeatures, root, parseResult.GetValue(llm.Parallel));
+                var datasetOptions = llmClient is null ? options : options with { ExtraMethods = llmMethods, ExtraMethodsDescription = Gpo.Llm.LlmBaselines.Describe(llmClient, llmMethods) };
+                var result = Run(console, new Reproduction(withFeatures, datasetOptions), Path.Combine(parseResult.GetValue(output)!, name),
                     parseResult.GetValue(work)!, description, cancellation);
                 PrintSummary(console, result, Training.MetaTrainer.SelectionMetricFor(withFeatures).Name);
+                foreach (var method in llmMethods)
+                    console.MarkupLineInterpolated($"[grey]{method.Name}: {method.Diagnostics}{(method.Steering.FallbackGroups.Count > 0 ? $"; generic steering for {string.Join(", ", method.Steering.FallbackGroups)}" : "")}[/]");
             }
             return 0;
         })));

@@ -76,7 +76,8 @@ internal static class Terminal
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidDataException or IOException or Gpo.Data.DataFormatException
                                       or InvalidOperationException or KeyNotFoundException or UnauthorizedAccessException or Gpo.Embeddings.ModelFetchException
                                       or Gpo.Embeddings.EmbeddingServerException or HttpRequestException or System.Text.Json.JsonException
-                                      or NotSupportedException or OverflowException or Gpo.Data.PythonLiteralException or Gpo.IO.LimitExceededException)
+                                      or NotSupportedException or OverflowException or Gpo.Data.PythonLiteralException or Gpo.IO.LimitExceededException
+                                      or Gpo.Llm.LlmServerException or Gpo.Llm.LlmResponseException)
         {
             stderr.WriteLine($"gpo {name}: {Sanitize(e.Message)}");
             return ExitFailure;

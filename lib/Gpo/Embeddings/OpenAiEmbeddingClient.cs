@@ -1,8 +1,7 @@
-using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gpo.Llm;
 
 namespace Gpo.Embeddings;
 
@@ -51,9 +50,8 @@ public sealed record EmbeddingServerOptions(Uri BaseUrl, string Model)
 /// </summary>
 public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
 {
-    private readonly HttpClient http;
+    private readonly OpenAiHttp http;
     private readonly Uri endpoint;
-    private readonly string? apiKey;
     private int? dimension;
 
     /// <param name="options">Server, model and retry settings.</param>
@@ -67,21 +65,22 @@ public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxRetries);
         if (options.BaseUrl.Scheme is not ("http" or "https")) throw new ArgumentException($"server URL '{options.BaseUrl}' is not http(s)", nameof(options));
         Options = options;
-        var root = options.BaseUrl.AbsoluteUri.TrimEnd('/');
-        endpoint = new Uri(root.EndsWith("/v1", StringComparison.Ordinal) ? root + "/embeddings" : root + "/v1/embeddings");
-        http = new HttpClient(handler ?? new SocketsHttpHandler(), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
-        apiKey = string.IsNullOrEmpty(options.ApiKeyVariable) ? null : Environment.GetEnvironmentVariable(options.ApiKeyVariable);
-        if (string.IsNullOrEmpty(apiKey)) apiKey = null;
+        http = new OpenAiHttp(options.BaseUrl, new OpenAiHttpSettings
+        {
+            ApiKeyVariable = options.ApiKeyVariable,
+            Timeout = options.Timeout,
+            MaxRetries = options.MaxRetries,
+            InitialBackoff = options.InitialBackoff,
+            MaxBackoff = options.MaxBackoff,
+        }, (message, inner) => inner is null ? new EmbeddingServerException(message) : new EmbeddingServerException(message, inner), handler, delay);
+        endpoint = http.Endpoint("embeddings");
         dimension = options.Dimension;
-        Delay = delay ?? Thread.Sleep;
     }
 
     public EmbeddingServerOptions Options { get; }
 
     /// <summary>The URL requests go to.</summary>
     public Uri Endpoint => endpoint;
-
-    private Action<TimeSpan> Delay { get; }
 
     /// <summary>
     /// <c>openai-embeddings/{endpoint}/{model}</c>, plus <c>?{extra fields as JSON}</c> when there are any:
@@ -138,55 +137,7 @@ public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
             request[name] = value?.DeepClone();
         }
         var body = Encoding.UTF8.GetBytes(request.ToJsonString());
-        for (var attempt = 0; ; attempt++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            string failure;
-            TimeSpan? retryAfter = null;
-            try
-            {
-                // Asynchronous send under a per-attempt deadline: the synchronous Send does not reliably
-                // abandon a request whose answer is late.
-                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                deadline.CancelAfter(Options.Timeout);
-                using var message = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent(body) };
-                message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                if (apiKey is not null) message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-                using var response = http.SendAsync(message, HttpCompletionOption.ResponseContentRead, deadline.Token).GetAwaiter().GetResult();
-                var text = response.Content.ReadAsStringAsync(deadline.Token).GetAwaiter().GetResult();
-                if (response.IsSuccessStatusCode) return Parse(text, batch.Count);
-                var status = (int)response.StatusCode;
-                failure = $"HTTP {status} {response.ReasonPhrase}: {Excerpt(text)}";
-                if (status != 429 && status < 500) throw new EmbeddingServerException($"{endpoint}: {failure} (not retried)");
-                retryAfter = RetryAfter(response);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                failure = $"no answer within {Options.Timeout.TotalSeconds:0.#} s";
-            }
-            catch (HttpRequestException e)
-            {
-                failure = $"connection failed: {e.Message}";
-            }
-            if (attempt >= Options.MaxRetries)
-                throw new EmbeddingServerException($"{endpoint}: gave up after {attempt + 1} attempts; last: {failure}");
-            var backoff = Options.InitialBackoff * Math.Pow(2, attempt);
-            var wait = retryAfter ?? backoff;
-            Delay(wait > Options.MaxBackoff ? Options.MaxBackoff : wait);
-        }
-    }
-
-    /// <summary>The Retry-After header as a wait: delta-seconds or an HTTP date; null when absent.</summary>
-    private static TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        var header = response.Headers.RetryAfter;
-        if (header?.Delta is { } delta) return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
-        if (header?.Date is { } date)
-        {
-            var wait = date - DateTimeOffset.UtcNow;
-            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
-        }
-        return null;
+        return Parse(http.PostJson(endpoint, body, cancellationToken), batch.Count);
     }
 
     /// <summary>Checks and orders one response: <c>data</c> has one entry per input, indices 0..n−1 once each, equal widths.</summary>
@@ -237,8 +188,7 @@ public sealed class OpenAiEmbeddingClient : ITextEncoder, IDisposable
         }
     }
 
-    private static string Excerpt(string text) =>
-        text.Length <= 300 ? text : string.Create(CultureInfo.InvariantCulture, $"{text[..300]}… ({text.Length} characters)");
+    private static string Excerpt(string text) => OpenAiHttp.Excerpt(text);
 
     public void Dispose() => http.Dispose();
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Gpo.Data;
 using Gpo.Evaluation.Baselines;
 using Gpo.IO;
@@ -33,9 +34,16 @@ public sealed record ReproductionOptions
     /// <summary>Architecture sizes; DimX is taken from the data.</summary>
     public GpoConfig Model { get; init; } = new(DimX: 1);
 
-    /// <summary>Methods added to every split's comparison, built from its training-side population (e.g. LLM baselines).</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public Func<TrainingPopulation, IEnumerable<IPreferencePredictor>> ExtraMethods { get; init; } = _ => [];
+    /// <summary>
+    /// Further methods scored on the main comparison's episodes after the built-in ones (e.g. the LLM prompting
+    /// baselines of <c>Gpo.Llm</c>); not run in the k-sweep. Not serialised: <see cref="ExtraMethodsDescription"/> goes to the manifest.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<IPreferencePredictor> ExtraMethods { get; init; } = [];
+
+    /// <summary>What the extra methods are (e.g. the LLM server and model), written to the manifest as <c>extra_methods</c>.</summary>
+    [JsonIgnore]
+    public JsonObject? ExtraMethodsDescription { get; init; }
 
     /// <summary>The GPO variants meta-trained per split (the paper's module and the population variants).</summary>
     public IReadOnlyList<PopulationInputs> Variants { get; init; } = [PopulationInputs.None, PopulationInputs.Prior, PopulationInputs.Residual];
@@ -90,8 +98,8 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                     var trainer = new MetaTrainer(dataset, split, config, options.Training with { Seed = seed, Population = variant });
                     return (Trainer: trainer, Folder: variant == PopulationInputs.None ? label : $"{label}-{trainer.Inputs.MethodName}");
                 }).ToList();
-                var baselines = Baselines(population).Concat(options.ExtraMethods(population)).ToList();
-                var methodNames = trainers.Select(t => t.Trainer.Inputs.MethodName).Concat(baselines.Select(b => b.Name)).ToList();
+                var baselines = Baselines(population).ToList();
+                var methodNames = trainers.Select(t => t.Trainer.Inputs.MethodName).Concat(baselines.Select(b => b.Name)).Concat(options.ExtraMethods.Select(m => m.Name)).ToList();
 
                 // Evaluation rows and run outcomes are kept per split and seed in the work folder: a rerun skips what is done.
                 var unitFile = Path.Combine(workFolder, dataset.Name, label + ".predictions.csv.gz");
@@ -118,7 +126,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 var unitRows = new List<PredictionRow>();
                 cancellation.ThrowIfCancellationRequested();
                 progress?.Invoke(new ReproductionProgress("evaluate", $"{dataset.Name} {label}: k = {options.ContextQuestions}"));
-                unitRows.AddRange(Evaluate(methods, split.MetaTest, options.ContextQuestions, seed, SplitLabel(fraction), population));
+                unitRows.AddRange(Evaluate([.. methods, .. options.ExtraMethods], split.MetaTest, options.ContextQuestions, seed, SplitLabel(fraction), population));
                 // The swap diagnostic: each held-out group's queries predicted from another held-out group's context answers.
                 unitRows.AddRange(Evaluate(methods, split.MetaTest, options.ContextQuestions, seed, SwapLabel(fraction), population, swap: true));
                 if (fraction == options.SweepFraction)
@@ -314,6 +322,8 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
             ["finished_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
             ["machine"] = $"{Environment.ProcessorCount} cores, {GpoInfo.SimdDescription}, .NET {Environment.Version}",
         };
+        if (options.ExtraMethods.Count > 0)
+            manifest["extra_methods"] = options.ExtraMethodsDescription?.DeepClone() ?? new JsonArray([.. options.ExtraMethods.Select(m => (JsonNode)m.Name)]);
         if (describe is not null)
             foreach (var (key, value) in describe) manifest[key] = value?.DeepClone();
         AtomicFile.WriteAllText(path, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
