@@ -82,6 +82,7 @@ internal sealed class DataCommand : ICliCommand
         var progress = new ByteProgress(stderr, ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected);
         var failures = new List<string>();
         var done = new List<string>();
+        var printed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var preset in presets)
         {
             var files = DataCatalogue.FilesOf(preset);
@@ -92,7 +93,7 @@ internal sealed class DataCommand : ICliCommand
                 progress.End();
                 var kept = placed.Count(f => f.From is null);
                 stderr.WriteLine($"{preset}: ok ({placed.Count - kept} downloaded, {kept} already in place and matching their pins)");
-                foreach (var file in placed) stdout.WriteLine(file.Path);
+                foreach (var file in placed.Where(f => printed.Add(f.Path))) stdout.WriteLine(file.Path);
                 done.Add(preset);
             }
             catch (DownloadException e)

@@ -93,7 +93,7 @@ public sealed class DataFetchCommandTests : IDisposable
         Assert.Contains("CC BY-NC-SA 4.0", error, StringComparison.Ordinal);
         Assert.Contains("tatsu-lab/opinions_qa (https://github.com/tatsu-lab/opinions_qa): no licence file", error, StringComparison.Ordinal);
         Assert.Contains("Pew's terms of use apply", error, StringComparison.Ordinal);
-        Assert.Equal(DataCatalogue.Files.Count - (hasCsv ? 0 : 1), output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Distinct().Count());
+        Assert.Equal(DataCatalogue.Files.Count - (hasCsv ? 0 : 1), output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Contains("| `human_resp/Pew_American_Trends_Panel_disagreement_500/info.csv` | tatsu-lab/opinions_qa |",
             File.ReadAllText(Path.Combine(destination, "opinionqa", DataFetcher.SourcesFileName)), StringComparison.Ordinal);
 

@@ -478,6 +478,9 @@ public sealed class DataFetchTests : IDisposable
         Assert.Equal(["Yes", "Don't know", "No"], good.Options);
         Assert.Equal([0.1, 0.2, 0.7], dataset.GetDistribution("United States", good.Id));
         Assert.Equal(GlobalOpinionQa.CsvFormat, dataset.Provenance.Format);
+        var sources = File.ReadAllText(Assert.Single(DataFetcher.WriteSources(Destination, [file])));
+        Assert.Contains("| `global_opinions.csv` | nicolemeister/benchmarking-distributional-alignment<br>Anthropic/llm_global_opinions |", sources, StringComparison.Ordinal);
+        Assert.Contains("CC BY-NC-SA 4.0", sources, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -104,7 +104,7 @@ public static class DatasetLoader
     {
         var missing = DataCatalogue.FilesOf(preset).Select(f => Path.Combine(root, f.RelativePath.Replace('/', Path.DirectorySeparatorChar))).Where(p => !File.Exists(p)).ToList();
         if (missing.Count == 0) return;
-        var destination = root == DefaultDataRoot() ? "" : $" --dest {root}";
+        var destination = root == DefaultDataRoot() ? "" : root.Contains(' ', StringComparison.Ordinal) ? $" --dest \"{root}\"" : $" --dest {root}";
         var more = missing.Count > 1 ? $" (and {missing.Count - 1} more of its files)" : "";
         throw new DataFormatException(missing[0], null, null, $"file of preset {preset} missing under the data root{more}; `gpo data fetch {preset}{destination}` gets it");
     }

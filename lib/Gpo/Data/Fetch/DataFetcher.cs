@@ -62,7 +62,7 @@ public static class DataFetcher
         var root = Path.GetFullPath(destination);
         Directory.CreateDirectory(root);
         VerifiedDownload.RemoveStaleStaging(root);
-        var mirror = ParseMirror(options.Mirror);
+        var mirror = Mirror.Parse(options.Mirror);
 
         var result = new List<FetchedFile>();
         var missing = new List<DataFile>();
@@ -94,12 +94,12 @@ public static class DataFetcher
                     log?.Invoke($"[{i + 1}/{missing.Count}] {file.RelativePath} ({Size(file)}) from {candidate}");
                     try
                     {
-                        if (candidate is Uri url)
+                        if (candidate.Url is { } url)
                             VerifiedDownload.Get(http, url, path, file.Cap, file.Size, options.Timeout, options.StallTimeout,
                                 progress is null ? null : (bytes, total) => progress(file, bytes, total), cancellation);
-                        else CopyLocal((string)candidate, path, file);
+                        else CopyLocal(candidate.LocalPath!, path, file);
                         if (Mismatch(path, file) is { } problem) throw new DownloadException($"{file.RelativePath} from {candidate}: {problem}");
-                        from[file.RelativePath] = candidate.ToString()!;
+                        from[file.RelativePath] = candidate.ToString();
                         break;
                     }
                     catch (DownloadException e) { errors.Add(e.Message); }
@@ -141,10 +141,13 @@ public static class DataFetcher
             text.Append("| file | source repository | revision | path in source | git blob | bytes |\n|---|---|---|---|---|---|\n");
             foreach (var file in folder.OrderBy(f => f.RelativePath, StringComparer.Ordinal))
             {
-                var origin = file.Origins[0];
+                // Several origins (the same bytes, by the blob id) share one row, one per line of each cell.
                 var size = new FileInfo(Target(root, file)).Length;
+                var repositories = string.Join("<br>", file.Origins.Select(o => o.Source.Repository));
+                var revisions = string.Join("<br>", file.Origins.Select(o => $"`{o.Revision}`"));
+                var paths = string.Join("<br>", file.Origins.Select(o => $"`{o.Path}`"));
                 text.Append(CultureInfo.InvariantCulture,
-                    $"| `{file.RelativePath[(folder.Key.Length + 1)..]}` | {origin.Source.Repository} | `{origin.Revision}` | `{origin.Path}` | `{file.GitBlobSha1}` | {size} |\n");
+                    $"| `{file.RelativePath[(folder.Key.Length + 1)..]}` | {repositories} | {revisions} | {paths} | `{file.GitBlobSha1}` | {size} |\n");
             }
             text.Append("\n## Licences and terms\n\n");
             foreach (var line in LicenceLines(folder)) text.Append("- ").Append(line).Append('\n');
@@ -178,31 +181,33 @@ public static class DataFetcher
         _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:0.##} MB"),
     };
 
-    /// <summary>The mirror as an http(s) base URL (with a trailing slash) or a full local folder path; null when none.</summary>
-    private static object? ParseMirror(string? mirror)
+    /// <summary>A place to get a file from: an address, or a file of a local mirror folder.</summary>
+    private sealed record Candidate(Uri? Url, string? LocalPath)
     {
-        if (string.IsNullOrWhiteSpace(mirror)) return null;
-        if (Uri.TryCreate(mirror, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
-            return uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
-        var folder = Uri.TryCreate(mirror, UriKind.Absolute, out uri) && uri.IsFile ? uri.LocalPath : mirror;
-        if (!Directory.Exists(folder)) throw new ArgumentException($"--mirror '{mirror}' is neither an http(s) URL nor an existing folder");
-        return Path.GetFullPath(folder);
+        public override string ToString() => Url?.AbsoluteUri ?? LocalPath!;
+    }
+
+    /// <summary><see cref="DataFetchOptions.Mirror"/> parsed: an http(s) base URL (with a trailing slash) or a full local folder path.</summary>
+    private sealed record Mirror(Uri? Url, string? Folder)
+    {
+        public static Mirror? Parse(string? mirror)
+        {
+            if (string.IsNullOrWhiteSpace(mirror)) return null;
+            if (Uri.TryCreate(mirror, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+                return new Mirror(uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/"), null);
+            var folder = Uri.TryCreate(mirror, UriKind.Absolute, out uri) && uri.IsFile ? uri.LocalPath : mirror;
+            if (!Directory.Exists(folder)) throw new ArgumentException($"--mirror '{mirror}' is neither an http(s) URL nor an existing folder");
+            return new Mirror(null, Path.GetFullPath(folder));
+        }
     }
 
     /// <summary>Where to try: the mirror only when one is given, else each origin at its host's base URL.</summary>
-    private static IEnumerable<object> Candidates(DataFile file, DataFetchOptions options, object? mirror)
+    private static IEnumerable<Candidate> Candidates(DataFile file, DataFetchOptions options, Mirror? mirror)
     {
-        switch (mirror)
-        {
-            case Uri url:
-                yield return new Uri(url, string.Join('/', file.RelativePath.Split('/').Select(Uri.EscapeDataString)));
-                yield break;
-            case string folder:
-                yield return Target(folder, file);
-                yield break;
-        }
-        foreach (var origin in file.Origins)
-            yield return origin.UrlUnder(origin.Source.Host == SourceHost.GitHub ? options.GitHubBaseUrl : options.HuggingFaceBaseUrl);
+        if (mirror?.Url is { } url)
+            return [new Candidate(new Uri(url, string.Join('/', file.RelativePath.Split('/').Select(Uri.EscapeDataString))), null)];
+        if (mirror?.Folder is { } folder) return [new Candidate(null, Target(folder, file))];
+        return file.Origins.Select(o => new Candidate(o.UrlUnder(o.Source.Host == SourceHost.GitHub ? options.GitHubBaseUrl : options.HuggingFaceBaseUrl), null));
     }
 
     private static void CopyLocal(string source, string path, DataFile file)

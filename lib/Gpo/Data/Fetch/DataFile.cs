@@ -53,8 +53,8 @@ public sealed record FileOrigin(DataSource Source, string Revision, string Path)
 /// <param name="Size">Pinned size in bytes, or null when only the blob id is known (then <paramref name="MaxBytes"/> caps the download).</param>
 /// <param name="Origins">Public locations, tried in order; each delivery is checked against the pins.</param>
 /// <param name="DataTerms">The terms of the underlying data (e.g. Pew's terms, CC BY-NC-SA 4.0).</param>
-/// <param name="MaxBytes">Download cap when <paramref name="Size"/> is unknown.</param>
-public sealed record DataFile(string RelativePath, string GitBlobSha1, long? Size, IReadOnlyList<FileOrigin> Origins, string DataTerms, long MaxBytes = 0)
+/// <param name="MaxBytes">Download cap when <paramref name="Size"/> is unknown (default 64 MiB).</param>
+public sealed record DataFile(string RelativePath, string GitBlobSha1, long? Size, IReadOnlyList<FileOrigin> Origins, string DataTerms, long MaxBytes = 64L << 20)
 {
     /// <summary>The most bytes a download of this file may deliver.</summary>
     public long Cap => Size ?? MaxBytes;
