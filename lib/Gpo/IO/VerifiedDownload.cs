@@ -154,7 +154,8 @@ public static class VerifiedDownload
     /// Creates a staging folder inside <paramref name="destination"/> (same file system, so the final renames are
     /// atomic), lets <paramref name="fill"/> put the checked files there under their relative
     /// <paramref name="names"/>, then renames each into place (creating subfolders). The staging folder is removed
-    /// whatever happens; when <paramref name="fill"/> throws, nothing is moved. Returns the placed paths.
+    /// whatever happens; when <paramref name="fill"/> throws, nothing is moved. Staging folders of killed runs
+    /// (<see cref="RemoveStaleStaging"/>) are removed first. Returns the placed paths.
     /// </summary>
     public static IReadOnlyList<string> Stage(string destination, IEnumerable<string> names, Action<string> fill)
     {
@@ -162,6 +163,7 @@ public static class VerifiedDownload
         ArgumentNullException.ThrowIfNull(fill);
         var root = Path.GetFullPath(destination);
         Directory.CreateDirectory(root);
+        RemoveStaleStaging(root);
         var staging = Path.Combine(root, $"{StagingPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
         try

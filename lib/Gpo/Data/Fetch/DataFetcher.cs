@@ -61,7 +61,7 @@ public static class DataFetcher
         ArgumentNullException.ThrowIfNull(options);
         var root = Path.GetFullPath(destination);
         Directory.CreateDirectory(root);
-        VerifiedDownload.RemoveStaleStaging(root);
+        VerifiedDownload.RemoveStaleStaging(root); // also done by Stage, but a run with nothing to download cleans up too
         var mirror = Mirror.Parse(options.Mirror);
 
         var result = new List<FetchedFile>();
