@@ -1,16 +1,22 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using Gpo.Data;
+using Gpo.Data.Fetch;
+using Gpo.IO;
 using Spectre.Console;
 
 namespace Gpo.Cli;
 
-/// <summary><c>gpo data inspect &lt;path or preset&gt;</c>: what a dataset holds and what the loader found wrong with it.</summary>
+/// <summary>
+/// <c>gpo data inspect &lt;path or preset&gt;</c>: what a dataset holds and what the loader found wrong with it;
+/// <c>gpo data fetch [preset|all]</c>: downloads the files the presets read, checked against their pinned digests.
+/// </summary>
 internal sealed class DataCommand : ICliCommand
 {
     public Command Build()
     {
-        var data = new Command("data", "Inspect datasets (presets: " + string.Join(", ", DatasetLoader.Presets) + ").");
+        var data = new Command("data", "Inspect datasets (presets: " + string.Join(", ", DatasetLoader.Presets) + ") and fetch the real ones.");
         var source = new Argument<string>("source") { Description = "A file, a folder, or a preset name." };
         var format = new Option<string?>("--format") { Description = "Format name (detected when absent): " + string.Join(", ", DatasetLoader.Formats) };
         var dataRoot = new Option<string?>("--data-root") { Description = "Folder with opinionqa/ and globalopinionqa/ (default: env GPO_DATA)." };
@@ -23,7 +29,115 @@ internal sealed class DataCommand : ICliCommand
         inspect.SetAction(parseResult => Inspect(parseResult.GetValue(source)!, parseResult.GetValue(format), parseResult.GetValue(dataRoot),
             parseResult.GetValue(json), Console.Out, Console.Error));
         data.Subcommands.Add(inspect);
+        data.Subcommands.Add(BuildFetch());
         return data;
+    }
+
+    private static Command BuildFetch()
+    {
+        var fetch = new Command("fetch", "Download the files a preset reads from their public sources at pinned commits, check each against its pinned "
+            + "git blob id and size, and put them where the presets find them; prints their sources and licences.");
+        var preset = new Argument<string>("preset")
+        {
+            Description = $"{string.Join(", ", DataCatalogue.Presets)} or {DataCatalogue.All}.",
+            DefaultValueFactory = _ => DataCatalogue.All,
+        };
+        preset.AcceptOnlyFromAmong([.. DataCatalogue.Presets, DataCatalogue.All]);
+        var destination = new Option<string?>("--dest") { Description = "Data root to fill (default: {cache root}/data, which the presets find without --data-root or GPO_DATA)." };
+        var mirror = new Option<string?>("--mirror") { Description = "Take every file from a copy of a data root instead: an http(s) URL or a local folder. Files are checked all the same." };
+        var github = new Option<string>("--github-base-url") { Description = "Base of GitHub raw-file addresses ({base}{owner}/{repo}/{commit}/{path}).", DefaultValueFactory = _ => new DataFetchOptions().GitHubBaseUrl.AbsoluteUri };
+        var huggingFace = new Option<string>("--hf-base-url") { Description = "Base of Hugging Face addresses ({base}datasets/{repo}/resolve/{revision}/{path}).", DefaultValueFactory = _ => new DataFetchOptions().HuggingFaceBaseUrl.AbsoluteUri };
+        var timeout = new Option<double>("--timeout") { Description = "Seconds allowed per file.", DefaultValueFactory = _ => new DataFetchOptions().Timeout.TotalSeconds };
+        fetch.Arguments.Add(preset);
+        foreach (var option in new Option[] { destination, mirror, github, huggingFace, timeout }) fetch.Options.Add(option);
+        fetch.SetAction((parseResult, cancellation) => Task.FromResult(Terminal.Guard("data fetch", () =>
+        {
+            var seconds = parseResult.GetValue(timeout);
+            if (!(seconds > 0) || double.IsInfinity(seconds)) throw new ArgumentException($"--timeout must be a positive number of seconds, not {seconds.ToString(CultureInfo.InvariantCulture)}");
+            var options = new DataFetchOptions
+            {
+                GitHubBaseUrl = BaseUrl(parseResult.GetValue(github)!, "--github-base-url"),
+                HuggingFaceBaseUrl = BaseUrl(parseResult.GetValue(huggingFace)!, "--hf-base-url"),
+                Mirror = parseResult.GetValue(mirror),
+                Timeout = TimeSpan.FromSeconds(seconds),
+            };
+            return Fetch(parseResult.GetValue(preset)!, parseResult.GetValue(destination) ?? DatasetLoader.DefaultDataRoot(), options, Console.Out, Console.Error, cancellation);
+        })));
+        return fetch;
+    }
+
+    private static Uri BaseUrl(string value, string option) =>
+        Uri.TryCreate(value.EndsWith('/') ? value : value + "/", UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+            ? url : throw new ArgumentException($"{option} '{value}' is not an absolute http(s) URL");
+
+    /// <summary>
+    /// Fetches each preset of <paramref name="choice"/> in turn (a failed preset installs nothing and does not stop the
+    /// others), writes SOURCES.md beside the files, prints sources and licences to <paramref name="stderr"/> and the files
+    /// in place to <paramref name="stdout"/>; returns 0, or 1 when a preset failed.
+    /// </summary>
+    internal static int Fetch(string choice, string destination, DataFetchOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default)
+    {
+        var root = Path.GetFullPath(destination);
+        var presets = choice == DataCatalogue.All ? DataCatalogue.Presets : [choice];
+        var progress = new ByteProgress(stderr, ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected);
+        var failures = new List<string>();
+        var done = new List<string>();
+        var printed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var preset in presets)
+        {
+            var files = DataCatalogue.FilesOf(preset);
+            stderr.WriteLine($"{preset}: {files.Count} file(s) into {root}");
+            try
+            {
+                var placed = DataFetcher.Fetch(files, root, options, line => { progress.End(); stderr.WriteLine("  " + line); }, progress.Report, cancellation);
+                progress.End();
+                var kept = placed.Count(f => f.From is null);
+                stderr.WriteLine($"{preset}: ok ({placed.Count - kept} downloaded, {kept} already in place and matching their pins)");
+                foreach (var file in placed.Where(f => printed.Add(f.Path))) stdout.WriteLine(file.Path);
+                done.Add(preset);
+            }
+            catch (DownloadException e)
+            {
+                progress.End();
+                stderr.WriteLine($"gpo data fetch: {preset}: {e.Message}");
+                stderr.WriteLine($"gpo data fetch: {preset}: nothing of it was installed; rerun to retry");
+                failures.Add(preset);
+            }
+        }
+        var sources = DataFetcher.WriteSources(root, DataCatalogue.Files);
+        if (done.Count > 0)
+        {
+            stderr.WriteLine("Sources and licences (also in " + string.Join(", ", sources) + "):");
+            foreach (var line in DataFetcher.LicenceLines(done.SelectMany(DataCatalogue.FilesOf))) stderr.WriteLine("  " + line);
+        }
+        var environment = Environment.GetEnvironmentVariable("GPO_DATA");
+        if (!string.IsNullOrWhiteSpace(environment) && Path.GetFullPath(environment) != root)
+            stderr.WriteLine($"note: GPO_DATA is set to {environment}; presets read from there, not from {root}, unless given --data-root {root}");
+        if (failures.Count == 0) return 0;
+        stderr.WriteLine($"gpo data fetch: {failures.Count} of {presets.Count} preset(s) failed: {string.Join(", ", failures)}");
+        return 1;
+    }
+
+    /// <summary>Bytes of the file being downloaded, on one rewritten line when standard error is a terminal; nothing otherwise.</summary>
+    private sealed class ByteProgress(TextWriter stderr, bool enabled)
+    {
+        private bool open;
+        private long lastShown;
+
+        public void Report(DataFile file, long bytes, long? total)
+        {
+            if (!enabled || (bytes - lastShown < (1 << 18) && bytes != total)) return;
+            lastShown = bytes;
+            stderr.Write($"\r    {DataFetcher.FormatBytes(bytes)}{(total is { } t ? " of " + DataFetcher.FormatBytes(t) : "")}   ");
+            open = true;
+        }
+
+        public void End()
+        {
+            if (open) stderr.WriteLine();
+            open = false;
+            lastShown = 0;
+        }
     }
 
     /// <summary>Loads and describes a dataset; returns the exit code (1 with a message naming file/line/field on bad input).</summary>

@@ -1,22 +1,26 @@
 using System.Text.Json;
+using Gpo.Data.Fetch;
+using Gpo.IO;
 
 namespace Gpo.Data;
 
 /// <summary>
 /// Loads a dataset from a preset name or a path, detecting the format when none is given.
 /// Presets (<see cref="Presets"/>) resolve paths under a data root: the <c>dataRoot</c> argument, else the
-/// environment variable <c>GPO_DATA</c>; the root holds <c>opinionqa/</c> and <c>globalopinionqa/</c> laid out
-/// like the public downloads (see data.md).
+/// environment variable <c>GPO_DATA</c>, else <see cref="DefaultDataRoot"/> (where <c>gpo data fetch</c> puts the
+/// files) when it exists; the root holds <c>opinionqa/</c> and <c>globalopinionqa/</c> laid out like the public
+/// downloads (see data.md). A preset whose files are missing says which <c>gpo data fetch</c> command gets them.
 /// </summary>
 public static class DatasetLoader
 {
     public const string OpinionQa500 = "opinionqa-500";
     public const string OpinionQa22 = "opinionqa-22";
     public const string GlobalQa14 = "globalqa-14";
+    public const string GlobalQaFull = "globalqa-full";
     public const string Synthetic = "synthetic";
 
     /// <summary>Named presets.</summary>
-    public static readonly IReadOnlyList<string> Presets = [OpinionQa500, OpinionQa22, GlobalQa14, Synthetic];
+    public static readonly IReadOnlyList<string> Presets = [OpinionQa500, OpinionQa22, GlobalQa14, GlobalQaFull, Synthetic];
 
     /// <summary>The 9 groups of the disagreement-500 counts files (POLPARTY, RACE, SEX).</summary>
     public static readonly IReadOnlyList<string> OpinionQa500Groups =
@@ -30,12 +34,20 @@ public static class DatasetLoader
         OpinionQa.ResponsesFormat, SyntheticBenchmark.Format,
     ];
 
-    /// <summary>The data root: <paramref name="dataRoot"/> if given, else env <c>GPO_DATA</c>, else null.</summary>
+    /// <summary>
+    /// The data root: <paramref name="dataRoot"/> if given, else env <c>GPO_DATA</c>, else <see cref="DefaultDataRoot"/>
+    /// if that folder exists, else null.
+    /// </summary>
     public static string? ResolveDataRoot(string? dataRoot = null)
     {
         var root = string.IsNullOrWhiteSpace(dataRoot) ? Environment.GetEnvironmentVariable("GPO_DATA") : dataRoot;
-        return string.IsNullOrWhiteSpace(root) ? null : Path.GetFullPath(root);
+        if (!string.IsNullOrWhiteSpace(root)) return Path.GetFullPath(root);
+        var fetched = DefaultDataRoot();
+        return Directory.Exists(fetched) ? fetched : null;
     }
+
+    /// <summary>Where <c>gpo data fetch</c> puts the files by default: <c>{cache root}/data</c> (<see cref="CacheFolder.Root"/>).</summary>
+    public static string DefaultDataRoot() => Path.GetFullPath(Path.Combine(CacheFolder.Root(), "data"));
 
     /// <summary>Loads a preset or a file/folder (format detected unless <paramref name="format"/> is given).</summary>
     public static PreferenceDataset Load(string presetOrPath, string? format = null, string? dataRoot = null)
@@ -84,18 +96,31 @@ public static class DatasetLoader
         if (preset == Synthetic) return SyntheticBenchmark.Generate();
         if (!Presets.Contains(preset)) throw new DataFormatException(preset, null, null, $"unknown preset; known presets: {string.Join(", ", Presets)}");
         var root = ResolveDataRoot(dataRoot)
-            ?? throw new DataFormatException(preset, null, null, "this preset needs the real data: give --data-root or set GPO_DATA");
+            ?? throw new DataFormatException(preset, null, null, $"this preset needs the real data: run `gpo data fetch {preset}` (or `all`), or give --data-root / set GPO_DATA");
+        RequireFiles(preset, root);
         var humanResp = Path.Combine(root, "opinionqa", "human_resp");
         return preset switch
         {
-            OpinionQa500 => OpinionQa.LoadCounts(RequireFolder(Path.Combine(humanResp, "Pew_American_Trends_Panel_disagreement_500")),
-                ["POLPARTY", "RACE", "SEX"], OpinionQa500Groups, OpinionQa500),
-            OpinionQa22 => OpinionQa.LoadModularPluralism(
-                RequireFile(Path.Combine(root, "opinionqa", "derived_subsets", "modular_pluralism", "steerable_test_opinionqa_small.json")),
-                InfoFilesUnder(RequireFolder(humanResp)), OpinionQa.GpoGroups, OpinionQa22),
-            GlobalQa14 => GlobalOpinionQa.LoadUnion(RequireFolder(Path.Combine(root, "globalopinionqa")), GlobalOpinionQa.GpoCountries, GlobalQa14),
+            OpinionQa500 => OpinionQa.LoadCounts(Path.Combine(humanResp, "Pew_American_Trends_Panel_disagreement_500"), ["POLPARTY", "RACE", "SEX"], OpinionQa500Groups, OpinionQa500),
+            OpinionQa22 => OpinionQa.LoadModularPluralism(Path.Combine(root, "opinionqa", "derived_subsets", "modular_pluralism", "steerable_test_opinionqa_small.json"),
+                InfoFilesUnder(humanResp), OpinionQa.GpoGroups, OpinionQa22),
+            GlobalQa14 => GlobalOpinionQa.LoadUnion(Path.Combine(root, "globalopinionqa"), GlobalOpinionQa.GpoCountries, GlobalQa14),
+            GlobalQaFull => GlobalOpinionQa.LoadOriginalCsv(Path.Combine(root, "globalopinionqa", "global_opinions.csv"), GlobalOpinionQa.GpoCountries).WithIssues([], GlobalQaFull),
             _ => throw new DataFormatException(preset, null, null, "unknown preset"),
         };
+    }
+
+    /// <summary>
+    /// Checks that every file <paramref name="preset"/> reads (<see cref="DataCatalogue.FilesOf"/>) is under
+    /// <paramref name="root"/>; the error names the first missing one and the <c>gpo data fetch</c> command that gets them.
+    /// </summary>
+    private static void RequireFiles(string preset, string root)
+    {
+        var missing = DataCatalogue.FilesOf(preset).Select(f => Path.Combine(root, f.RelativePath.Replace('/', Path.DirectorySeparatorChar))).Where(p => !File.Exists(p)).ToList();
+        if (missing.Count == 0) return;
+        var destination = root == DefaultDataRoot() ? "" : root.Contains(' ', StringComparison.Ordinal) ? $" --dest \"{root}\"" : $" --dest {root}";
+        var more = missing.Count > 1 ? $" (and {missing.Count - 1} more of its files)" : "";
+        throw new DataFormatException(missing[0], null, null, $"file of preset {preset} missing under the data root{more}; `gpo data fetch {preset}{destination}` gets it");
     }
 
     /// <summary>Guesses the format of a file or folder from its header / first record; throws naming the file when it cannot.</summary>
@@ -177,9 +202,6 @@ public static class DatasetLoader
         var responses = Directory.Exists(path) ? Path.Combine(path, "responses.csv") : path;
         return OpinionQa.LoadResponses(RequireFile(responses), RequireFile(Path.Combine(folder, "info.csv")));
     }
-
-    private static string RequireFolder(string path) =>
-        Directory.Exists(path) ? path : throw new DataFormatException(path, null, null, "expected folder is missing under the data root");
 
     private static string RequireFile(string path) =>
         File.Exists(path) ? path : throw new DataFormatException(path, null, null, "expected file is missing");

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using Gpo.IO;
 
 namespace Gpo.Embeddings;
@@ -170,54 +168,18 @@ public static class ModelFetcher
     }
 
     /// <summary>
-    /// GETs <paramref name="url"/> into <paramref name="path"/>, following up to 5 redirects; returns the digest the
-    /// server declared (lowercase hex) or null: an <c>X-Linked-Etag</c> from any hop, else the first <c>ETag</c>
-    /// along the chain that has the form of a SHA-1 or SHA-256 (an S3-style MD5 ETag does not).
+    /// GETs <paramref name="url"/> into <paramref name="path"/> with the shared download loop (<see cref="VerifiedDownload.Get"/>:
+    /// redirects, size cap, timeouts); returns the digest the server declared (lowercase hex) or null.
     /// </summary>
     private static string? Download(HttpClient http, Uri url, string path)
     {
-        string? linked = null, firstTag = null;
-        var current = url;
-        for (var hop = 0; hop <= 5; hop++)
-        {
-            using var response = http.Send(new HttpRequestMessage(HttpMethod.Get, current), HttpCompletionOption.ResponseHeadersRead);
-            linked ??= HexDigest(response.Headers.TryGetValues("X-Linked-Etag", out var values) ? values.FirstOrDefault() : null);
-            firstTag ??= HexDigest(response.Headers.ETag?.Tag);
-            var status = (int)response.StatusCode;
-            if (status is >= 300 and < 400 && response.Headers.Location is { } location)
-            {
-                current = location.IsAbsoluteUri ? location : new Uri(current, location);
-                if (current.Scheme is not ("http" or "https")) throw new ModelFetchException($"{url}: redirected to a non-HTTP address {current}");
-                continue;
-            }
-            if (!response.IsSuccessStatusCode) throw new ModelFetchException($"{current}: HTTP {status} {response.ReasonPhrase}");
-            if (response.Content.Headers.ContentLength > MaxDownloadBytes)
-                throw new ModelFetchException($"{current}: {response.Content.Headers.ContentLength:N0} bytes, beyond the {MaxDownloadBytes:N0}-byte download limit");
-            using var body = response.Content.ReadAsStream();
-            using var file = new FileStream(path, FileMode.Create, FileAccess.Write);
-            var buffer = new byte[1 << 16];
-            long total = 0;
-            int read;
-            while ((read = body.Read(buffer)) > 0)
-            {
-                total += read;
-                if (total > MaxDownloadBytes) throw new ModelFetchException($"{current}: more than the {MaxDownloadBytes:N0}-byte download limit; stopped");
-                file.Write(buffer, 0, read);
-            }
-            return linked ?? firstTag;
-        }
-        throw new ModelFetchException($"{url}: more than 5 redirects");
+        try { return VerifiedDownload.Get(http, url, path, maxBytes: MaxDownloadBytes, timeout: http.Timeout).DeclaredDigest; }
+        catch (DownloadException e) { throw new ModelFetchException(e.Message, e); }
     }
 
-    /// <summary>An ETag-style value without quotes or weak prefix, lowercased; null unless it is 40 or 64 hex digits.</summary>
-    private static string? HexDigest(string? value)
-    {
-        if (value is null) return null;
-        value = value.Trim();
-        if (value.StartsWith("W/", StringComparison.Ordinal)) value = value[2..];
-        value = value.Trim('"').ToLowerInvariant();
-        return value.Length is 40 or 64 && value.All(Uri.IsHexDigit) ? value : null;
-    }
+    /// <summary>Stages the checked files in a folder inside <paramref name="destination"/>, then renames each into place (<see cref="VerifiedDownload.Stage"/>).</summary>
+    private static IReadOnlyList<string> Stage(string destination, IEnumerable<string> names, Action<string> fill) =>
+        VerifiedDownload.Stage(destination, names, fill);
 
     /// <summary>The largest file a fetch downloads (2 GiB; the built-in encoder's weights are 45–90 MB).</summary>
     public const long MaxDownloadBytes = IO.InputLimits.MaxDataFileBytes;
@@ -241,60 +203,8 @@ public static class ModelFetcher
         }
     }
 
-    /// <summary>
-    /// Creates a staging folder inside <paramref name="destination"/>, lets <paramref name="fill"/> put the checked (and
-    /// verified) files there, then renames each into place; staging folders of fetches whose process died are removed.
-    /// </summary>
-    private static IReadOnlyList<string> Stage(string destination, IEnumerable<string> names, Action<string> fill)
-    {
-        var root = Path.GetFullPath(destination);
-        Directory.CreateDirectory(root);
-        foreach (var stale in Directory.GetDirectories(root, ".fetch-*"))
-        {
-            var parts = Path.GetFileName(stale).Split('-');
-            if (parts.Length >= 3 && int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var pid) && !IsAlive(pid))
-                Directory.Delete(stale, recursive: true);
-        }
-        var staging = Path.Combine(root, $".fetch-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
-        try
-        {
-            fill(staging);
-            var placed = new List<string>();
-            foreach (var name in names)
-            {
-                var target = Path.Combine(root, name);
-                File.Move(Path.Combine(staging, name), target, overwrite: true);
-                placed.Add(target);
-            }
-            return placed;
-        }
-        finally { Directory.Delete(staging, recursive: true); }
-    }
-
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>SHA-256 of a file, lowercase hex.</summary>
-    public static string Sha256Of(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
+    public static string Sha256Of(string path) => VerifiedDownload.Sha256Of(path);
 
     private static void CheckDigest(string path, string name, string expected, string kind)
     {
@@ -304,16 +214,7 @@ public static class ModelFetcher
     }
 
     /// <summary>Git's blob id: SHA-1 of <c>"blob {length}\0"</c> followed by the content (what Hugging Face sends as the ETag of non-LFS files).</summary>
-    public static string GitBlobSha1Of(string path)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
-        hash.AppendData(Encoding.ASCII.GetBytes($"blob {new FileInfo(path).Length}\0"));
-        using var stream = File.OpenRead(path);
-        var buffer = new byte[1 << 16];
-        int read;
-        while ((read = stream.Read(buffer)) > 0) hash.AppendData(buffer, 0, read);
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
+    public static string GitBlobSha1Of(string path) => VerifiedDownload.GitBlobSha1Of(path);
 
     private static void CheckGitBlobSha1(string path, string name, string expected)
     {
