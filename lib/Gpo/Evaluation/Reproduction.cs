@@ -47,7 +47,8 @@ public sealed record ReproductionResult(string OutputFolder, IReadOnlyList<Summa
 /// one fraction. Writes <c>predictions.csv.gz</c> (every prediction), <c>summary.csv</c> and a mean ± std
 /// table recomputed from it, the runs' configs and training curves, and a manifest.
 /// </summary>
-public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions options)
+/// <param name="device">Where the meta-training steps run (null: the CPU engine); evaluation runs on the host.</param>
+public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions options, IGpoDevice? device = null)
 {
     /// <summary>The main table's label of a fraction, e.g. <c>0.6</c>.</summary>
     public static string SplitLabel(double fraction) => fraction.ToString("0.0##", CultureInfo.InvariantCulture);
@@ -77,7 +78,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 var label = $"{SplitLabel(fraction)}-seed{seed.ToString(CultureInfo.InvariantCulture)}";
                 var split = GroupSplit.ByFraction(dataset.Groups, fraction, seed);
                 progress?.Invoke(new ReproductionProgress("train", $"{dataset.Name} {label}: meta-train {split.MetaTrain.Count}, validation {split.Validation.Count}, meta-test {split.MetaTest.Count} groups"));
-                var trainer = new MetaTrainer(dataset, split, config, options.Training with { Seed = seed });
+                var trainer = new MetaTrainer(dataset, split, config, options.Training with { Seed = seed }, device);
                 var run = new RunFolder(Path.Combine(workFolder, dataset.Name, label));
                 var result = trainer.Train(run, p => progress?.Invoke(new ReproductionProgress("train", label, p)), cancellation, describe);
                 runs.Add(result);

@@ -52,13 +52,15 @@ public static class GpoBenchmark
     }
 
     /// <summary>Runs <paramref name="warmup"/> untimed and <paramref name="steps"/> timed training steps; reports the median step time.</summary>
-    public static BenchmarkResult Run(BenchmarkShape shape, GpoConfig config, int steps, int warmup, int seed = 1)
+    /// <param name="device">Where the steps run (null: the CPU engine); a device step includes copying the batch to it.</param>
+    public static BenchmarkResult Run(BenchmarkShape shape, GpoConfig config, int steps, int warmup, int seed = 1, IGpoDevice? device = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
         var model = new GpoModel<float>(config);
         model.Initialize(seed);
-        var trainer = new GpoTrainer<float>(model, 3e-4, steps + warmup);
+        using var engine = device?.CreateEngine(config);
+        var trainer = new GpoTrainer<float>(model, 3e-4, steps + warmup, engine);
         var batch = RandomBatch(shape, seed);
         for (int i = 0; i < warmup; i++) trainer.Step(batch);
         var times = new double[steps];
