@@ -24,7 +24,9 @@ internal sealed class AdaptCommand : ICliCommand
         var k = new Option<int>("--k") { Description = "Context questions drawn per group.", DefaultValueFactory = _ => 20 };
         var context = new Option<string[]>("--context") { Description = "Explicit context question ids (instead of a random draw of --k)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the context draw.", DefaultValueFactory = _ => 0 };
+        var device = new DeviceOption();
         features.AddTo(command);
+        device.AddTo(command);
         foreach (var option in new Option[] { checkpoint, groups, k, context, seed }) command.Options.Add(option);
 
         command.SetAction(parseResult => Terminal.Guard("adapt", () =>
@@ -37,7 +39,8 @@ internal sealed class AdaptCommand : ICliCommand
             IReadOnlyList<ContextQuerySplit> draws = explicitContext.Length > 0
                 ? chosen.Select(g => new ContextQuerySplit(g, explicitContext, dataset.QuestionIdsOf(g).Except(explicitContext).ToList())).ToList()
                 : ContextDraw.For(dataset, chosen, parseResult.GetValue(k), parseResult.GetValue(seed));
-            var predictor = new GpoPredictor(model);
+            using var engine = device.EngineFor(parseResult, model);
+            var predictor = new GpoPredictor(model, engine: engine);
             var metric = MetaTrainer.SelectionMetricFor(dataset);
 
             using var buffer = new MemoryStream();

@@ -15,13 +15,16 @@ internal sealed class BenchCommand : ICliCommand
         var questions = new Option<int>("--questions") { Description = "context questions per group (and as many target questions)", DefaultValueFactory = _ => 55 };
         var options = new Option<int>("--options") { Description = "options per question", DefaultValueFactory = _ => 4 };
         var dimX = new Option<int>("--dim-x") { Description = "embedding width", DefaultValueFactory = _ => 384 };
+        var device = new DeviceOption();
         var command = new Command("bench", "Time one GPO training step (8 groups × (220 + 220) tokens, dim_x 384, default architecture) and print {sec_per_step, gflops, shape}.");
         foreach (var option in new[] { steps, warmup, groups, questions, options, dimX }) command.Options.Add(option);
-        command.SetAction(parseResult =>
+        device.AddTo(command);
+        command.SetAction(parseResult => Terminal.Guard("bench", () =>
         {
             var shape = new BenchmarkShape(parseResult.GetValue(groups), parseResult.GetValue(questions), parseResult.GetValue(options), parseResult.GetValue(dimX));
             var config = new GpoConfig(shape.DimX);
-            var result = GpoBenchmark.Run(shape, config, Math.Max(1, parseResult.GetValue(steps)), Math.Max(0, parseResult.GetValue(warmup)));
+            var computeDevice = device.Resolve(parseResult);
+            var result = GpoBenchmark.Run(shape, config, Math.Max(1, parseResult.GetValue(steps)), Math.Max(0, parseResult.GetValue(warmup)), device: computeDevice);
             using var stdout = new MemoryStream();
             using (var json = new Utf8JsonWriter(stdout))
             {
@@ -43,6 +46,7 @@ internal sealed class BenchCommand : ICliCommand
                 json.WriteNumber("layers", config.Layers);
                 json.WriteNumber("parameters", config.ParameterCount);
                 json.WriteEndObject();
+                json.WriteString("device", result.Device);
                 json.WriteNumber("threads", Math.Min(2, Environment.ProcessorCount));
                 json.WriteString("simd", GpoInfo.SimdDescription);
                 // Other processes share the cores: the 1-minute load average says how much (Linux only).
@@ -51,7 +55,7 @@ internal sealed class BenchCommand : ICliCommand
             }
             Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stdout.ToArray()));
             return 0;
-        });
+        }));
         return command;
     }
 }

@@ -19,6 +19,7 @@ internal sealed class ReproduceCommand : ICliCommand
     {
         var command = new Command("reproduce", "Meta-train GPO and compare it with the baselines on each dataset; write results/ (predictions, summaries, figures). Rerun to resume.");
         var model = new ModelOptions();
+        var device = new DeviceOption();
         var dataRoot = new Option<string?>("--data-root") { Description = "Folder with opinionqa/ and globalopinionqa/ (default: env GPO_DATA; without one, the synthetic benchmark)." };
         var datasets = new Option<string[]>("--dataset") { Description = "Dataset preset(s) (default: opinionqa-500, opinionqa-22, globalqa-14 with real data; synthetic without)." };
         var output = new Option<string>("--out") { Description = "Results folder.", DefaultValueFactory = _ => "results" };
@@ -31,6 +32,7 @@ internal sealed class ReproduceCommand : ICliCommand
         var template = new Option<string>("--template") { Description = "Token-text template.", DefaultValueFactory = _ => EmbeddingTemplate.Compact.Name };
         var center = new Option<bool>("--center") { Description = "Centre each question's option features." };
         model.AddTo(command);
+        device.AddTo(command);
         foreach (var option in new Option[] { dataRoot, datasets, output, work, seeds, fractions, k, quick, modelFolder, template, center }) command.Options.Add(option);
 
         command.SetAction((parseResult, cancellation) => Task.FromResult(Terminal.Guard("reproduce", () =>
@@ -44,6 +46,7 @@ internal sealed class ReproduceCommand : ICliCommand
                 throw new ArgumentException("real datasets need a data root: --data-root or GPO_DATA");
             if (root is null) console.MarkupLine("[yellow]no data root (--data-root / GPO_DATA): running on the synthetic benchmark[/]");
 
+            var computeDevice = device.Resolve(parseResult);
             var training = model.Training(parseResult, 0);
             if (isQuick && parseResult.GetResult(model.Steps) is null or { Implicit: true }) training = training with { Steps = 200, EvaluateEvery = 50 };
             var options = new ReproductionOptions
@@ -62,7 +65,7 @@ internal sealed class ReproduceCommand : ICliCommand
                     EmbeddingTemplate.FromNameOrPattern(parseResult.GetValue(template)!), new FeaturePostprocessing(parseResult.GetValue(center)), null,
                     m => console.MarkupLineInterpolated($"[grey]{m}[/]"));
                 console.MarkupLineInterpolated($"[bold]{withFeatures}[/]; d_x = {withFeatures.Features!.Dimension}");
-                var result = Run(console, new Reproduction(withFeatures, options), Path.Combine(parseResult.GetValue(output)!, name),
+                var result = Run(console, new Reproduction(withFeatures, options, computeDevice), Path.Combine(parseResult.GetValue(output)!, name),
                     parseResult.GetValue(work)!, description, cancellation);
                 PrintSummary(console, result, Training.MetaTrainer.SelectionMetricFor(withFeatures).Name);
             }

@@ -6,7 +6,7 @@ namespace Gpo.Gpu;
 
 /// <summary>
 /// The GPO step's building blocks on one ILGPU accelerator, over device views: the operations of
-/// <see cref="IComputeBackend{T}"/> (linear layers through the tiled <see cref="Kernels.Gemm"/> with split-K weight
+/// <see cref="IComputeBackend{T}"/> (linear layers through the tiled <see cref="Kernels.Gemm{TTile}"/> with split-K weight
 /// gradients, LayerNorm, ReLU, addition, the GPO-masked attention over only its (Nc + Nt) × Nc blocks) plus column sums.
 /// Scratch for split-K slices and column partial sums grows to the largest size asked for and is then reused.
 /// Launches are queued on the accelerator's default stream; nothing here waits for the device.
@@ -24,12 +24,16 @@ public sealed class DeviceKernels : IDisposable
     private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, int, int, int, int, float> attentionSoftmax;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, float> attentionSoftmaxBackward;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> dummy;
+    private readonly int threads;
     private MemoryBuffer1D<float, Stride1D.Dense>? splitScratch, columnScratch;
 
     public DeviceKernels(Accelerator accelerator)
     {
         Accelerator = accelerator ?? throw new ArgumentNullException(nameof(accelerator));
-        gemm = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(Kernels.Gemm);
+        threads = accelerator.AcceleratorType == AcceleratorType.CPU ? default(CpuTile).Threads : default(GpuTile).Threads;
+        gemm = accelerator.AcceleratorType == AcceleratorType.CPU
+            ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(Kernels.Gemm<CpuTile>)
+            : accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(Kernels.Gemm<GpuTile>);
         sumSlices = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(Kernels.SumSlices);
         columnPartialSums = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(Kernels.ColumnPartialSums);
         columnReduce = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(Kernels.ColumnReduce);
@@ -53,8 +57,9 @@ public sealed class DeviceKernels : IDisposable
         if (args.M == 0 || args.N == 0) return;
         args.HasBias = bias.IsValid && bias.Length > 0 ? 1 : 0;
         if (args.Heads == 0) args.Heads = 1;
-        var grid = new Index3D((args.N + Kernels.TileN - 1) / Kernels.TileN, (args.M + Kernels.TileM - 1) / Kernels.TileM, batch);
-        gemm(new KernelConfig(grid, new Index3D(Kernels.Threads, Kernels.Threads, 1)), a, b, c, args.HasBias != 0 ? bias : dummy.View, args);
+        int tile = 4 * threads;
+        var grid = new Index3D((args.N + tile - 1) / tile, (args.M + tile - 1) / tile, batch);
+        gemm(new KernelConfig(grid, new Index3D(threads, threads, 1)), a, b, c, args.HasBias != 0 ? bias : dummy.View, args);
     }
 
     /// <summary>A plain product C (+)= op(A)·op(B).</summary>
@@ -82,7 +87,7 @@ public sealed class DeviceKernels : IDisposable
     /// <summary>δW[out, in] += δy[rows, out]ᵀ · x[rows, in], with the rows split into slices summed in order when there are few output tiles.</summary>
     private void WeightGradient(ArrayView<float> δy, ArrayView<float> x, ArrayView<float> δweight, int rows, int inFeatures, int outFeatures)
     {
-        int tiles = ((outFeatures + Kernels.TileM - 1) / Kernels.TileM) * ((inFeatures + Kernels.TileN - 1) / Kernels.TileN);
+        int tile = 4 * threads, tiles = ((outFeatures + tile - 1) / tile) * ((inFeatures + tile - 1) / tile);
         int splits = Math.Clamp(Math.Min((rows + 511) / 512, (1024 + tiles - 1) / tiles), 1, 64);
         var args = new GemmArgs { M = outFeatures, N = inFeatures, K = rows, Lda = outFeatures, Ldb = inFeatures, Ldc = inFeatures, TransA = 1 };
         if (splits == 1)

@@ -117,8 +117,8 @@ public static class GpuDevices
         }
         if (name == IlgpuCpu)
         {
-            // 16 × 16 threads per group, as the tiled matrix product launches; one simulated multiprocessor.
-            var context = Context.Create(builder => builder.CPU(new CPUDevice(numThreadsPerWarp: 16, numWarpsPerMultiprocessor: 16, numMultiprocessors: 1)).Optimize(OptimizationLevel.O1));
+            // Groups of up to 4 × 4 threads (the CPU tile of the matrix product), each an OS thread; one simulated multiprocessor.
+            var context = Context.Create(builder => builder.CPU(new CPUDevice(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 4, numMultiprocessors: 1)).Optimize(OptimizationLevel.O1));
             return (context, context.GetCPUDevice(0).CreateAccelerator(context));
         }
         throw new DeviceUnavailableException($"--device: '{name}' is not an ILGPU device; use {Cuda} or {IlgpuCpu}");

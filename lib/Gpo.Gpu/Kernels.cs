@@ -4,7 +4,7 @@ namespace Gpo.Gpu;
 
 /// <summary>
 /// Shape of one (possibly batched or split) matrix product <c>C[M, N] (+)= op(A)[M, K] · op(B)[K, N] (+ bias, ReLU)</c>
-/// for <see cref="Kernels.Gemm"/>. Row-major with leading dimensions; op = transpose when the flag is 1.
+/// for <see cref="Kernels.Gemm{TTile}"/>. Row-major with leading dimensions; op = transpose when the flag is 1.
 /// Grid z indexes either a batch item — split as (z / Heads, z % Heads), each part adding its own element offset to A, B
 /// and C (the attention's (group, head) blocks) — or, when <see cref="KChunk"/> &gt; 0, a slice of K whose partial
 /// product goes to C + z·<see cref="COuter"/> (split-K; a reduction adds the slices up).
@@ -13,6 +13,25 @@ public struct GemmArgs
 {
     public int M, N, K, Lda, Ldb, Ldc, TransA, TransB, Accumulate, Relu, HasBias, Heads, KChunk;
     public long AOuter, AInner, BOuter, BInner, COuter, CInner;
+}
+
+/// <summary>The thread-group side T of <see cref="Kernels.Gemm{TTile}"/> (a type argument, so each accelerator gets its own compiled kernel).</summary>
+public interface IGemmTile
+{
+    /// <summary>T: the group is T × T threads and computes a 4T × 4T tile (T ≤ <see cref="Kernels.MaxThreads"/>).</summary>
+    int Threads { get; }
+}
+
+/// <summary>16 × 16 threads, 64 × 64 tiles: for GPUs.</summary>
+public struct GpuTile : IGemmTile
+{
+    public readonly int Threads => 16;
+}
+
+/// <summary>4 × 4 threads, 16 × 16 tiles: for ILGPU's CPU accelerator, which runs each thread of a group on its own OS thread.</summary>
+public struct CpuTile : IGemmTile
+{
+    public readonly int Threads => 4;
 }
 
 /// <summary>Scalars of one Adam update (computed on the host in double, as <c>Adam&lt;float&gt;</c> does).</summary>
@@ -27,25 +46,28 @@ public struct AdamArgs
 /// </summary>
 public static class Kernels
 {
-    /// <summary>Output tile of one thread group of <see cref="Gemm"/> (rows × columns) and its K step.</summary>
-    public const int TileM = 64, TileN = 64, TileK = 16;
+    /// <summary>K step of <see cref="Gemm{TTile}"/>.</summary>
+    public const int TileK = 16;
 
-    /// <summary>Threads per group of <see cref="Gemm"/> in x (columns) and y (rows); each computes 4 × 4 outputs.</summary>
-    public const int Threads = 16;
+    /// <summary>Largest thread-group side of <see cref="Gemm{TTile}"/> (16 × 16 threads on a GPU), which sizes its shared tiles.</summary>
+    public const int MaxThreads = 16;
 
     /// <summary>Rows summed by one thread of <see cref="ColumnPartialSums"/>.</summary>
     public const int RowsPerChunk = 256;
 
     /// <summary>
-    /// Tiled matrix product (see <see cref="GemmArgs"/>): a 64 × 64 tile of C per group of 16 × 16 threads, K in steps of
-    /// 16 through shared memory; each thread owns rows ty + 16i and columns tx + 16j (i, j &lt; 4).
+    /// Tiled matrix product (see <see cref="GemmArgs"/>). A group of T × T threads (T from <typeparamref name="TTile"/>: 16 on a
+    /// GPU, 4 on ILGPU's CPU accelerator, where every thread of a group is an OS thread) computes a 4T × 4T tile of C, K in
+    /// steps of 16 through shared memory; each thread owns rows ty + T·i and columns tx + T·j (i, j &lt; 4). The code is the
+    /// same for every T.
     /// </summary>
-    public static void Gemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias, GemmArgs g)
+    public static void Gemm<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias, GemmArgs g) where TTile : struct, IGemmTile
     {
-        var tileA = SharedMemory.Allocate<float>(TileK * TileM);
-        var tileB = SharedMemory.Allocate<float>(TileK * TileN);
-        int tx = Group.IdxX, ty = Group.IdxY, thread = ty * Threads + tx;
-        int row0 = Grid.IdxY * TileM, col0 = Grid.IdxX * TileN, z = Grid.IdxZ;
+        int t = default(TTile).Threads, tile = 4 * t;
+        var tileA = SharedMemory.Allocate<float>(TileK * 4 * MaxThreads);
+        var tileB = SharedMemory.Allocate<float>(TileK * 4 * MaxThreads);
+        int tx = Group.IdxX, ty = Group.IdxY, thread = ty * t + tx;
+        int row0 = Grid.IdxY * tile, col0 = Grid.IdxX * tile, z = Grid.IdxZ;
         long aOffset, bOffset, cOffset;
         int kBegin = 0, kEnd = g.K;
         if (g.KChunk > 0)
@@ -67,29 +89,29 @@ public static class Kernels
         float c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
         for (int k0 = kBegin; k0 < kEnd; k0 += TileK)
         {
-            for (int r = 0; r < TileM * TileK / (Threads * Threads); r++)
+            for (int e = thread; e < tile * TileK; e += t * t)
             {
-                int e = thread + r * Threads * Threads;
                 // A(m, k): consecutive threads walk the contiguous dimension.
-                int ml = g.TransA != 0 ? e % TileM : e / TileK, kl = g.TransA != 0 ? e / TileM : e % TileK;
+                int ml = g.TransA != 0 ? e % tile : e / TileK, kl = g.TransA != 0 ? e / tile : e % TileK;
                 int m = row0 + ml, k = k0 + kl;
                 float value = 0;
                 if (m < g.M && k < kEnd) value = g.TransA != 0 ? a[aOffset + (long)k * g.Lda + m] : a[aOffset + (long)m * g.Lda + k];
-                tileA[kl * TileM + ml] = value;
+                tileA[kl * tile + ml] = value;
                 // B(k, n).
-                int nl = g.TransB != 0 ? e / TileK : e % TileN;
-                int kb = g.TransB != 0 ? e % TileK : e / TileN;
+                int nl = g.TransB != 0 ? e / TileK : e % tile;
+                int kb = g.TransB != 0 ? e % TileK : e / tile;
                 int n = col0 + nl;
                 k = k0 + kb;
                 value = 0;
                 if (n < g.N && k < kEnd) value = g.TransB != 0 ? b[bOffset + (long)n * g.Ldb + k] : b[bOffset + (long)k * g.Ldb + n];
-                tileB[kb * TileN + nl] = value;
+                tileB[kb * tile + nl] = value;
             }
             Group.Barrier();
             for (int kk = 0; kk < TileK; kk++)
             {
-                float a0 = tileA[kk * TileM + ty], a1 = tileA[kk * TileM + ty + 16], a2 = tileA[kk * TileM + ty + 32], a3 = tileA[kk * TileM + ty + 48];
-                float b0 = tileB[kk * TileN + tx], b1 = tileB[kk * TileN + tx + 16], b2 = tileB[kk * TileN + tx + 32], b3 = tileB[kk * TileN + tx + 48];
+                int ra = kk * tile + ty, rb = kk * tile + tx;
+                float a0 = tileA[ra], a1 = tileA[ra + t], a2 = tileA[ra + 2 * t], a3 = tileA[ra + 3 * t];
+                float b0 = tileB[rb], b1 = tileB[rb + t], b2 = tileB[rb + 2 * t], b3 = tileB[rb + 3 * t];
                 c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
                 c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
                 c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
@@ -97,19 +119,19 @@ public static class Kernels
             }
             Group.Barrier();
         }
-        Store(c, bias, g, cOffset, row0 + ty, col0 + tx, c00, c01, c02, c03);
-        Store(c, bias, g, cOffset, row0 + ty + 16, col0 + tx, c10, c11, c12, c13);
-        Store(c, bias, g, cOffset, row0 + ty + 32, col0 + tx, c20, c21, c22, c23);
-        Store(c, bias, g, cOffset, row0 + ty + 48, col0 + tx, c30, c31, c32, c33);
+        Store(c, bias, g, cOffset, row0 + ty, col0 + tx, t, c00, c01, c02, c03);
+        Store(c, bias, g, cOffset, row0 + ty + t, col0 + tx, t, c10, c11, c12, c13);
+        Store(c, bias, g, cOffset, row0 + ty + 2 * t, col0 + tx, t, c20, c21, c22, c23);
+        Store(c, bias, g, cOffset, row0 + ty + 3 * t, col0 + tx, t, c30, c31, c32, c33);
     }
 
-    private static void Store(ArrayView<float> c, ArrayView<float> bias, GemmArgs g, long cOffset, int m, int n, float v0, float v1, float v2, float v3)
+    private static void Store(ArrayView<float> c, ArrayView<float> bias, GemmArgs g, long cOffset, int m, int n, int t, float v0, float v1, float v2, float v3)
     {
         if (m >= g.M) return;
         Store(c, bias, g, cOffset, m, n, v0);
-        Store(c, bias, g, cOffset, m, n + 16, v1);
-        Store(c, bias, g, cOffset, m, n + 32, v2);
-        Store(c, bias, g, cOffset, m, n + 48, v3);
+        Store(c, bias, g, cOffset, m, n + t, v1);
+        Store(c, bias, g, cOffset, m, n + 2 * t, v2);
+        Store(c, bias, g, cOffset, m, n + 3 * t, v3);
     }
 
     private static void Store(ArrayView<float> c, ArrayView<float> bias, GemmArgs g, long cOffset, int m, int n, float value)

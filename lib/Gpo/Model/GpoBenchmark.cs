@@ -18,7 +18,8 @@ public sealed record BenchmarkShape(int Groups = 8, int QuestionsPerSide = 55, i
 /// Measured seconds per training step (forward + backward + Adam) on random inputs: the median and fastest wall time,
 /// and the process's CPU time per step (all threads), which other processes sharing the cores inflate less.
 /// </summary>
-public sealed record BenchmarkResult(double SecondsPerStep, double FastestStepSeconds, double CpuSecondsPerStep, double Gflops, double FlopsPerStep, int Steps, BenchmarkShape Shape, GpoConfig Config);
+public sealed record BenchmarkResult(double SecondsPerStep, double FastestStepSeconds, double CpuSecondsPerStep, double Gflops, double FlopsPerStep, int Steps, BenchmarkShape Shape, GpoConfig Config,
+    string Device = "cpu");
 
 /// <summary>Times training steps of the default-architecture GPO module on random data (the CLI's <c>gpo bench</c>).</summary>
 public static class GpoBenchmark
@@ -75,6 +76,6 @@ public static class GpoBenchmark
         Array.Sort(times);
         double median = times[steps / 2];
         double flops = GpoFlops.TrainingStep(config, shape.Groups, shape.TokensPerSide, shape.TokensPerSide);
-        return new BenchmarkResult(median, times[0], cpuPerStep, flops / median / 1e9, flops, steps, shape, config);
+        return new BenchmarkResult(median, times[0], cpuPerStep, flops / median / 1e9, flops, steps, shape, config, engine?.Name ?? "cpu");
     }
 }
