@@ -19,29 +19,7 @@ public sealed class GpuEngineTests : IDisposable
 
     private static readonly GpoConfig Config = new(DimX: 10, ModelWidth: 16, Heads: 2, Layers: 2, FeedForwardWidth: 12);
 
-    /// <summary>3 groups with padding on both sides: 9, 4 and 6 real context tokens of 9; questions of 1–5 options, 11 target slots.</summary>
-    internal static GpoBatch PaddedBatch(int dimX, bool withShares = true, int seed = 31)
-    {
-        int groups = 3, nc = 9, nt = 11;
-        int[][] options = [[4, 3, 2], [5], [3, 3, 1, 2]];
-        var random = new Random(seed);
-        float Next() => (float)(random.NextDouble() * 2 - 1);
-        var contextX = Enumerable.Range(0, groups * nc * dimX).Select(_ => Next()).ToArray();
-        var contextY = Enumerable.Range(0, groups * nc).Select(_ => (float)random.NextDouble()).ToArray();
-        var targetX = Enumerable.Range(0, groups * nt * dimX).Select(_ => Next()).ToArray();
-        var targetY = new float[groups * nt];
-        for (int g = 0; g < groups; g++)
-        {
-            int token = g * nt;
-            foreach (var count in options[g])
-            {
-                var shares = Enumerable.Range(0, count).Select(_ => random.NextDouble() + 0.05).ToArray();
-                for (int o = 0; o < count; o++) targetY[token + o] = (float)(shares[o] / shares.Sum());
-                token += count;
-            }
-        }
-        return new GpoBatch(groups, dimX, nc, nt, contextX, contextY, targetX, withShares ? targetY : null, [9, 4, 6], options);
-    }
+    internal static GpoBatch PaddedBatch(int dimX, bool withShares = true, int seed = 31) => DeviceParity.PaddedBatch(dimX, withShares, seed);
 
     private static GpoModel<float> Model(int seed = 7)
     {
@@ -57,18 +35,7 @@ public sealed class GpuEngineTests : IDisposable
         return engine;
     }
 
-    /// <summary>
-    /// Parameters whose gradient is 0 in exact arithmetic, so that both engines return rounding noise there and Adam scales the
-    /// noise up to ±lr: the K part of each in_proj_bias (each softmax row's δS sums to 0) and the μ bias of predictor.2 (the
-    /// per-question softmax is shift-invariant).
-    /// </summary>
-    private static bool IsNoise(ParameterTensor tensor, int index, GpoConfig config) =>
-        (tensor.Name.EndsWith("in_proj_bias", StringComparison.Ordinal) && index >= config.ModelWidth && index < 2 * config.ModelWidth)
-        || (tensor.Name == "predictor.2.bias" && index == 0);
-
-    /// <summary>Indices of every parameter but the <see cref="IsNoise"/> ones.</summary>
-    private static int[] Meaningful(GpoConfig config) =>
-        new ParameterSet<float>(config.ParameterShapes()).Tensors.SelectMany(t => Enumerable.Range(0, t.Length).Where(i => !IsNoise(t, i, config)).Select(i => t.Offset + i)).ToArray();
+    private static int[] Meaningful(GpoConfig config) => DeviceParity.Meaningful(config);
 
     private static float[] Pick(float[] values, int[] indices) => indices.Select(i => values[i]).ToArray();
 
@@ -92,7 +59,7 @@ public sealed class GpuEngineTests : IDisposable
             var actual = gradients.AsSpan(tensor.Offset, tensor.Length).ToArray();
             if (tensor.Name.EndsWith("in_proj_bias", StringComparison.Ordinal))
             {
-                // Q and V parts compared; the K part is noise around 0 on both engines (see IsNoise).
+                // Q and V parts compared; the K part is noise around 0 on both engines (see DeviceParity.IsNoise).
                 int d = Config.ModelWidth;
                 GpuKernelTests.AssertClose([.. expected[..d], .. expected[(2 * d)..]], [.. actual[..d], .. actual[(2 * d)..]], what: tensor.Name);
                 Assert.All(actual[d..(2 * d)], v => Assert.True(Math.Abs(v) < 1e-6, $"{tensor.Name}: K-bias gradient {v}"));
@@ -237,4 +204,17 @@ public sealed class GpuEngineTests : IDisposable
     private static readonly Lazy<PreferenceDataset> Synthetic10 = new(() => SyntheticBenchmark.Generate(new SyntheticSettings { Groups = 4, Questions = 20, Dimension = 10, Seed = 2 }));
 
     private static PreferenceDataset SyntheticWith10() => Synthetic10.Value;
+}
+
+/// <summary>The framework-free parity check that <c>gpo bench --parity</c> runs on a GPU machine passes on ILGPU's CPU accelerator.</summary>
+public sealed class GpuParityTests
+{
+    [Fact]
+    public void Parity_rows_pass_on_ilgpu_cpu_and_fail_for_a_perturbed_engine()
+    {
+        var rows = DeviceParity.Run(IlgpuDevice.IlgpuCpu, new GpoConfig(DimX: 6, ModelWidth: 8, Heads: 2, Layers: 1, FeedForwardWidth: 8));
+        Assert.Equal(7, rows.Count);
+        Assert.All(rows, row => Assert.True(row.Passed, $"{row.Quantity}: {row.RelativeL2:E2}"));
+        Assert.True(DeviceParity.RelativeL2([1f, 2f], [1f, 2.001f]) > DeviceParity.Tolerance);
+    }
 }
