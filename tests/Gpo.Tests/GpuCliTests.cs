@@ -69,7 +69,7 @@ public sealed class GpuCliTests : IDisposable
     [Fact]
     public void Bench_runs_on_ilgpu_cpu_and_names_the_device()
     {
-        var (exit, stdout, error) = CliRunner.Run("bench", "--device", "ilgpu-cpu", "--groups", "2", "--questions", "3", "--options", "2", "--dim-x", "8", "--steps", "1", "--warmup", "0");
+        var (exit, stdout, error) = CliRunner.Run("bench", "--device", "ilgpu-cpu", "--groups", "2", "--questions", "3", "--options", "2", "--dim-x", "8", "--width", "16", "--layers", "1", "--steps", "1", "--warmup", "0");
         Assert.True(exit == 0, error);
         using var json = JsonDocument.Parse(stdout);
         Assert.StartsWith("ilgpu-cpu", json.RootElement.GetProperty("device").GetString());
