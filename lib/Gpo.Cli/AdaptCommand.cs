@@ -23,13 +23,16 @@ internal sealed class AdaptCommand : ICliCommand
         var k = new Option<int>("--k") { Description = "Context questions drawn per group.", DefaultValueFactory = _ => 20 }.AtLeast(0);
         var context = new Option<string[]>("--context") { Description = "Explicit context question ids (instead of a random draw of --k)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the context draw.", DefaultValueFactory = _ => 0 };
+        var device = new DeviceOption();
         features.AddTo(command);
+        device.AddTo(command);
         foreach (var option in new Option[] { checkpoint, groups, k, context, seed }) command.Options.Add(option);
 
         command.SetAction(parseResult => Terminal.Guard("adapt", () =>
         {
             var (dataset, _) = features.Load(parseResult, m => Console.Error.WriteLine(m));
-            var predictor = GpoPredictor.FromCheckpoint(parseResult.GetValue(checkpoint)!, dataset);
+            var (predictor, engine) = GpoPredictor.FromCheckpoint(parseResult.GetValue(checkpoint)!, dataset, model => device.EngineFor(parseResult, model));
+            using var deviceEngine = engine;
             var chosen = parseResult.GetValue(groups) is { Length: > 0 } named ? named : [.. dataset.Groups];
             foreach (var group in chosen) dataset.GroupIndex(group); // unknown group → clear error
             var explicitContext = parseResult.GetValue(context) ?? [];

@@ -14,6 +14,8 @@ internal sealed class PredictCommand : ICliCommand
         var command = new Command("predict", "Predict a group's answer distributions on target questions from a few (option, share) context pairs.");
         command.Options.Add(checkpoint);
         command.Options.Add(input);
+        var device = new DeviceOption();
+        device.AddTo(command);
         command.SetAction(parseResult =>
         {
             var checkpointFile = parseResult.GetValue(checkpoint)!;
@@ -23,7 +25,8 @@ internal sealed class PredictCommand : ICliCommand
                 var model = GpoCheckpoint.Load<float>(checkpointFile.FullName);
                 Gpo.IO.InputLimits.CheckFile(inputFile.FullName, inputFile.FullName, Gpo.IO.InputLimits.MaxPredictInputBytes);
                 var (context, targets) = PredictionInput.Parse(File.ReadAllText(inputFile.FullName), model.Config.DimX, inputFile.FullName, model.Inputs);
-                var result = GpoInference.Predict(model, context, targets);
+                using var engine = device.EngineFor(parseResult, model);
+                var result = GpoInference.Predict(model, context, targets, engine);
                 using var stdout = new MemoryStream();
                 using (var json = new Utf8JsonWriter(stdout))
                 {

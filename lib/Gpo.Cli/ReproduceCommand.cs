@@ -19,6 +19,7 @@ internal sealed class ReproduceCommand : ICliCommand
     {
         var command = new Command("reproduce", "Meta-train GPO and compare it with the baselines on each dataset; write results/ (predictions, summaries, figures). Rerun to resume.");
         var model = new ModelOptions();
+        var device = new DeviceOption();
         var dataRoot = new Option<string?>("--data-root") { Description = "Folder with opinionqa/ and globalopinionqa/ (default: env GPO_DATA; without one, the synthetic benchmark)." };
         var datasets = new Option<string[]>("--dataset") { Description = "Dataset preset(s) (default: opinionqa-500, opinionqa-22, globalqa-14 with real data; synthetic without)." };
         var output = new Option<string>("--out") { Description = "Results folder.", DefaultValueFactory = _ => "results" };
@@ -34,6 +35,7 @@ internal sealed class ReproduceCommand : ICliCommand
         model.AddTo(command);
         var llm = new LlmOptions();
         llm.AddTo(command, withParallel: true);
+        device.AddTo(command);
         foreach (var option in new Option[] { dataRoot, datasets, output, work, seeds, fractions, k, quick, modelFolder, template, center, variants }) command.Options.Add(option);
 
         command.SetAction((parseResult, cancellation) => Task.FromResult(Terminal.Guard("reproduce", () =>
@@ -47,6 +49,7 @@ internal sealed class ReproduceCommand : ICliCommand
                 throw new ArgumentException("real datasets need a data root: --data-root or GPO_DATA");
             if (root is null) console.MarkupLine("[yellow]no data root (--data-root / GPO_DATA): running on the synthetic benchmark[/]");
 
+            var computeDevice = device.Resolve(parseResult);
             var training = model.Training(parseResult, 0);
             if (isQuick && parseResult.GetResult(model.Steps) is null or { Implicit: true }) training = training with { Steps = 200, EvaluateEvery = 50 };
             var options = new ReproductionOptions
@@ -69,7 +72,7 @@ internal sealed class ReproduceCommand : ICliCommand
                 console.MarkupLineInterpolated($"[bold]{withFeatures}[/]; d_x = {withFeatures.Features!.Dimension}");
                 var llmMethods = llmClient is null ? [] : Gpo.Llm.LlmBaselines.Create(llmClient, withFeatures, root, parseResult.GetValue(llm.Parallel));
                 var datasetOptions = llmClient is null ? options : options with { ExtraMethods = llmMethods, ExtraMethodsDescription = Gpo.Llm.LlmBaselines.Describe(llmClient, llmMethods) };
-                var result = Run(console, new Reproduction(withFeatures, datasetOptions), Path.Combine(parseResult.GetValue(output)!, name),
+                var result = Run(console, new Reproduction(withFeatures, datasetOptions, computeDevice), Path.Combine(parseResult.GetValue(output)!, name),
                     parseResult.GetValue(work)!, description, cancellation);
                 PrintSummary(console, result, Training.MetaTrainer.SelectionMetricFor(withFeatures).Name);
                 foreach (var method in llmMethods)

@@ -14,6 +14,7 @@ internal sealed class TrainCommand : ICliCommand
         var command = new Command("train", "Meta-train GPO on a dataset's meta-train groups; validation groups select the checkpoint. Rerun to resume.");
         var features = new FeatureSource();
         var model = new ModelOptions();
+        var device = new DeviceOption();
         var run = new Option<string>("--run") { Description = "Run folder (config, metrics.jsonl, checkpoints).", Required = true };
         var fraction = new Option<double>("--fraction") { Description = "Meta-train fraction of the groups (validation groups come out of it).", DefaultValueFactory = _ => 0.6 }.Fraction();
         var seed = new Option<int>("--seed") { Description = "Seed of the split, the initialisation and the step draws.", DefaultValueFactory = _ => 0 };
@@ -22,6 +23,7 @@ internal sealed class TrainCommand : ICliCommand
         validation.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 0 and var v) r.AddError($"--validation-groups must be at least 0, not {v}"); });
         features.AddTo(command);
         model.AddTo(command);
+        device.AddTo(command);
         foreach (var option in new Option[] { run, fraction, seed, split, validation }) command.Options.Add(option);
 
         command.SetAction((parseResult, cancellation) =>
@@ -34,7 +36,8 @@ internal sealed class TrainCommand : ICliCommand
                 var groupSplit = parseResult.GetValue(split) is { } name
                     ? GroupSplit.Named(name, parseResult.GetValue(fraction), dataset.Groups, parseResult.GetValue(validation), seedValue)
                     : GroupSplit.ByFraction(dataset.Groups, parseResult.GetValue(fraction), seedValue, parseResult.GetValue(validation));
-                var trainer = new MetaTrainer(dataset, groupSplit, model.Config(parseResult, dataset.Features!.Dimension), model.Training(parseResult, seedValue));
+                var trainer = new MetaTrainer(dataset, groupSplit, model.Config(parseResult, dataset.Features!.Dimension), model.Training(parseResult, seedValue),
+                    device.Resolve(parseResult));
                 console.MarkupLineInterpolated($"{dataset.Name}: {groupSplit.MetaTrain.Count} meta-train, {groupSplit.Validation.Count} validation, {groupSplit.MetaTest.Count} meta-test groups; d_x = {dataset.Features!.Dimension}");
                 var result = Terminal.TrainWithProgress(console, trainer, new RunFolder(parseResult.GetValue(run)!), "training", description, cancellation);
                 console.MarkupLineInterpolated(CultureInfo.InvariantCulture,

@@ -15,6 +15,8 @@ internal sealed class VersionCommand : ICliCommand
             Console.WriteLine($"gpo {version}");
             Console.WriteLine($".NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
             Console.WriteLine($"cores {Environment.ProcessorCount}, {Gpo.GpoInfo.SimdDescription}");
+            Console.WriteLine("devices (--device; auto = cuda when present, else cpu):");
+            foreach (var line in Gpo.Gpu.GpuDevices.Describe()) Console.WriteLine($"  {line}");
             return 0;
         });
         return command;

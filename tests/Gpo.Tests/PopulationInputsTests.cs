@@ -163,7 +163,7 @@ public sealed class PopulationInputsTests : IDisposable
         var run = new RunFolder(Path.Combine(_folder, "loads"));
         trainer.Train(run);
         var episode = EpisodeFactory.Episode(dataset, ContextDraw.Shared(dataset, split.MetaTest, 4, seed: 1)[0]);
-        var loaded = GpoPredictor.FromCheckpoint(run.BestCheckpoint, dataset);
+        var (loaded, _) = GpoPredictor.FromCheckpoint(run.BestCheckpoint, dataset);
         Assert.Equal(trainer.Predictor(GpoCheckpoint.Load<float>(run.BestCheckpoint)).Predict(episode), loaded.Predict(episode));
 
         var other = SyntheticBenchmark.Generate(new SyntheticSettings { Seed = 5 });

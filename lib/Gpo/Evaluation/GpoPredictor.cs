@@ -11,16 +11,19 @@ namespace Gpo.Evaluation;
 /// A group outside it sees, as every group did in training, one training-side group fewer: with group slots the
 /// prediction averages the leave-one-group-out passes over every training-side group; without, the full population
 /// is used. With no context question, a model that predicts an offset on the prior predicts the prior itself.
+/// With an engine (a device holding the model's parameters) the forward passes run there.
 /// </summary>
 public sealed class GpoPredictor : IPreferencePredictor
 {
     private readonly GpoModel<float> _model;
     private readonly TrainingPopulation? _population;
+    private readonly Training.IGpoEngine? _engine;
 
     /// <param name="model">The meta-trained model.</param>
     /// <param name="name">The method's name in results (default: <see cref="GpoInputs.MethodName"/>).</param>
     /// <param name="population">The training-side groups; required exactly when the model reads population features.</param>
-    public GpoPredictor(GpoModel<float> model, string? name = null, TrainingPopulation? population = null)
+    /// <param name="engine">A device engine holding the model's parameters, where the forward passes run; null for the CPU.</param>
+    public GpoPredictor(GpoModel<float> model, string? name = null, TrainingPopulation? population = null, Training.IGpoEngine? engine = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (model.Inputs.Population && population is null)
@@ -31,6 +34,7 @@ public sealed class GpoPredictor : IPreferencePredictor
             throw new ArgumentException($"The model has {model.Inputs.PopulationSlots} group slots; the population has {population.Groups.Count} groups (at most {model.Inputs.PopulationSlots + 1}).", nameof(population));
         _model = model;
         _population = population;
+        _engine = engine;
         Name = name ?? model.Inputs.MethodName;
     }
 
@@ -41,12 +45,22 @@ public sealed class GpoPredictor : IPreferencePredictor
     /// training-side groups its checkpoint lists (<c>population_groups</c>), from the same dataset version it was trained on;
     /// a different dataset or version, or a missing group, is refused with an error naming the checkpoint.
     /// </summary>
-    public static GpoPredictor FromCheckpoint(string path, Data.PreferenceDataset dataset)
+    /// <param name="path">The checkpoint.</param>
+    /// <param name="dataset">The dataset with features the model reads.</param>
+    /// <param name="engineFor">Makes a device engine for the loaded model (null: the CPU); the caller disposes it after use.</param>
+    public static (GpoPredictor Predictor, Training.IGpoEngine? Engine) FromCheckpoint(string path, Data.PreferenceDataset dataset,
+        Func<GpoModel<float>, Training.IGpoEngine?>? engineFor = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(dataset);
         var model = GpoCheckpoint.Load<float>(path);
-        if (!model.Inputs.Population) return new GpoPredictor(model);
+        var population = model.Inputs.Population ? PopulationOf(path, model, dataset) : null;
+        var engine = engineFor?.Invoke(model);
+        return (new GpoPredictor(model, population: population, engine: engine), engine);
+    }
+
+    private static TrainingPopulation PopulationOf(string path, GpoModel<float> model, Data.PreferenceDataset dataset)
+    {
         using var file = IO.SafeTensors.Open(path);
         var metadata = file.Metadata;
         if (!metadata.TryGetValue(Training.MetaTrainer.PopulationGroupsKey, out var groupsJson))
@@ -60,7 +74,7 @@ public sealed class GpoPredictor : IPreferencePredictor
         if (missing.Count > 0) throw new InvalidDataException($"{path}: the dataset lacks the training-side group(s) {string.Join(", ", missing)}");
         if (model.Inputs.TextDimension != dataset.Features?.Dimension)
             throw new InvalidDataException($"{path}: the model reads {model.Inputs.TextDimension}-wide text embeddings, the dataset's features are {dataset.Features?.Dimension ?? 0}-wide");
-        return new GpoPredictor(model, population: TrainingPopulation.FromDataset(dataset, groups));
+        return TrainingPopulation.FromDataset(dataset, groups);
     }
 
     /// <summary>The meta-trained model.</summary>
@@ -117,7 +131,7 @@ public sealed class GpoPredictor : IPreferencePredictor
             var options = Enumerable.Range(0, q.OptionCount).Select(o => x.AsSpan(o * width, width).ToArray()).ToArray();
             return new TargetQuestion(options, null, offset);
         }).ToArray();
-        var prediction = GpoInference.Predict(_model, context, targets);
+        var prediction = GpoInference.Predict(_model, context, targets, _engine);
         return prediction.Predictions.Select(p => p.Select(v => (double)v).ToArray()).ToArray();
     }
 

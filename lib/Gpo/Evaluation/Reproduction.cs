@@ -62,7 +62,8 @@ public sealed record ReproductionResult(string OutputFolder, IReadOnlyList<Summa
 /// one fraction. Writes <c>predictions.csv.gz</c> (every prediction), <c>summary.csv</c> and a mean ± std
 /// table recomputed from it, the runs' configs and training curves, and a manifest.
 /// </summary>
-public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions options)
+/// <param name="device">Where the meta-training steps run (null: the CPU engine); evaluation runs on the host.</param>
+public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions options, IGpoDevice? device = null)
 {
     /// <summary>The main table's label of a fraction, e.g. <c>0.6</c>.</summary>
     public static string SplitLabel(double fraction) => fraction.ToString("0.0##", CultureInfo.InvariantCulture);
@@ -95,7 +96,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 var population = TrainingPopulation.FromDataset(dataset, split.MetaTrain.Concat(split.Validation));
                 var trainers = options.Variants.Select(variant =>
                 {
-                    var trainer = new MetaTrainer(dataset, split, config, options.Training with { Seed = seed, Population = variant });
+                    var trainer = new MetaTrainer(dataset, split, config, options.Training with { Seed = seed, Population = variant }, device);
                     return (Trainer: trainer, Folder: variant == PopulationInputs.None ? label : $"{label}-{trainer.Inputs.MethodName}");
                 }).ToList();
                 var baselines = Baselines(population).ToList();

@@ -18,7 +18,8 @@ public sealed record BenchmarkShape(int Groups = 8, int QuestionsPerSide = 55, i
 /// Measured seconds per training step (forward + backward + Adam) on random inputs: the median and fastest wall time,
 /// and the process's CPU time per step (all threads), which other processes sharing the cores inflate less.
 /// </summary>
-public sealed record BenchmarkResult(double SecondsPerStep, double FastestStepSeconds, double CpuSecondsPerStep, double Gflops, double FlopsPerStep, int Steps, BenchmarkShape Shape, GpoConfig Config);
+public sealed record BenchmarkResult(double SecondsPerStep, double FastestStepSeconds, double CpuSecondsPerStep, double Gflops, double FlopsPerStep, int Steps, BenchmarkShape Shape, GpoConfig Config,
+    string Device = "cpu");
 
 /// <summary>Times training steps of the default-architecture GPO module on random data (the CLI's <c>gpo bench</c>).</summary>
 public static class GpoBenchmark
@@ -52,13 +53,15 @@ public static class GpoBenchmark
     }
 
     /// <summary>Runs <paramref name="warmup"/> untimed and <paramref name="steps"/> timed training steps; reports the median step time.</summary>
-    public static BenchmarkResult Run(BenchmarkShape shape, GpoConfig config, int steps, int warmup, int seed = 1)
+    /// <param name="device">Where the steps run (null: the CPU engine); a device step includes copying the batch to it.</param>
+    public static BenchmarkResult Run(BenchmarkShape shape, GpoConfig config, int steps, int warmup, int seed = 1, IGpoDevice? device = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
         var model = new GpoModel<float>(config);
         model.Initialize(seed);
-        var trainer = new GpoTrainer<float>(model, 3e-4, steps + warmup);
+        using var engine = device?.CreateEngine(config);
+        var trainer = new GpoTrainer<float>(model, 3e-4, steps + warmup, engine);
         var batch = RandomBatch(shape, seed);
         for (int i = 0; i < warmup; i++) trainer.Step(batch);
         var times = new double[steps];
@@ -73,6 +76,6 @@ public static class GpoBenchmark
         Array.Sort(times);
         double median = times[steps / 2];
         double flops = GpoFlops.TrainingStep(config, shape.Groups, shape.TokensPerSide, shape.TokensPerSide);
-        return new BenchmarkResult(median, times[0], cpuPerStep, flops / median / 1e9, flops, steps, shape, config);
+        return new BenchmarkResult(median, times[0], cpuPerStep, flops / median / 1e9, flops, steps, shape, config, engine?.Name ?? "cpu");
     }
 }

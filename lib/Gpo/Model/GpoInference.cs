@@ -20,7 +20,9 @@ public sealed record GroupPrediction(float[][] Predictions, double? Loss);
 public static class GpoInference
 {
     /// <summary>Predicts the group's distribution over the options of every target question.</summary>
-    public static GroupPrediction Predict(GpoModel<float> model, IReadOnlyList<ContextToken> context, IReadOnlyList<TargetQuestion> targets)
+    /// <param name="engine">A device holding the same parameters as <paramref name="model"/> to run the forward pass on (null: the model's CPU engine).</param>
+    public static GroupPrediction Predict(GpoModel<float> model, IReadOnlyList<ContextToken> context, IReadOnlyList<TargetQuestion> targets,
+        Training.IGpoEngine? engine = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(context);
@@ -85,8 +87,15 @@ public static class GpoInference
         }
         var batch = new GpoBatch(1, dx, context.Count, targetTokens, contextX, contextY, targetX, targetY,
             [context.Count], [targets.Select(t => t.Options.Length).ToArray()], targetOffset);
-        float loss = model.Forward(batch);
-        var predictions = model.QuestionPredictions()[0];
+        if (engine is null)
+        {
+            float modelLoss = model.Forward(batch);
+            return new GroupPrediction(model.QuestionPredictions()[0], allShares ? modelLoss : null);
+        }
+        var p = new float[targetTokens];
+        float loss = engine.Forward(batch, p);
+        var predictions = new float[targets.Count][];
+        for (int q = 0, start = 0; q < targets.Count; start += targets[q].Options.Length, q++) predictions[q] = p.AsSpan(start, targets[q].Options.Length).ToArray();
         return new GroupPrediction(predictions, allShares ? loss : null);
     }
 }

@@ -35,13 +35,16 @@ public sealed class MetaTrainer
     private readonly GpoInputs _inputs;
     private readonly TrainingPopulation? _population;
     private readonly int _pseudoGroups;
+    private readonly IGpoDevice? _device;
 
     /// <param name="dataset">The data, with per-option features (synthetic, or attached by the embedding stage).</param>
     /// <param name="split">Which groups train, validate and (untouched here) test.</param>
     /// <param name="config">The architecture; its DimX must match the features.</param>
     /// <param name="options">Steps, learning rate, evaluation interval, seed, draw bounds.</param>
-    public MetaTrainer(PreferenceDataset dataset, GroupSplit split, GpoConfig config, TrainingOptions options)
+    /// <param name="device">Where the training steps run (null: the CPU engine); validation and checkpoints stay on the host.</param>
+    public MetaTrainer(PreferenceDataset dataset, GroupSplit split, GpoConfig config, TrainingOptions options, IGpoDevice? device = null)
     {
+        _device = device;
         _dataset = dataset ?? throw new ArgumentNullException(nameof(dataset));
         _split = split ?? throw new ArgumentNullException(nameof(split));
         _config = config ?? throw new ArgumentNullException(nameof(config));
@@ -150,7 +153,8 @@ public sealed class MetaTrainer
         var existing = run.Prepare(config);
 
         var model = NewModel();
-        var trainer = new GpoTrainer<float>(model, _options.LearningRate, _options.Steps);
+        using var engine = _device?.CreateEngine(_config);
+        var trainer = new GpoTrainer<float>(model, _options.LearningRate, _options.Steps, engine);
         var state = new RunState(0, 0, double.NaN, 0);
         if (existing && run.Recover() is { } saved)
         {
@@ -211,6 +215,7 @@ public sealed class MetaTrainer
             stepsThisSession++;
 
             if (step % _options.EvaluateEvery != 0 && step != _options.Steps) continue;
+            trainer.Synchronize();
             double? score = validation.Count > 0 ? Score(Predictor(model), validation) : null;
             var improved = score is { } s ? !(s <= state.BestScore) : step == _options.Steps; // NaN best → first score wins
             var seconds = secondsBefore + clock.Elapsed.TotalSeconds;
