@@ -6,7 +6,9 @@ namespace Gpo.Evaluation.Baselines;
 /// renormalised over those), with simplex weights w = (1 − λ)·w_fit + λ·(1/H). w_fit minimises the mean
 /// context cross-entropy −Σ_o y_o log max(p̂_o, <see cref="PopulationContextPredictor.Floor"/>), found by
 /// exponentiated gradient from equal weights (multiplicative updates w_h ∝ w_h exp(−η ∂L/∂w_h), the step η
-/// grown after an accepted step and halved after a rejected one, until the loss stops falling). The
+/// grown after an accepted step and halved after a rejected one, until a step improves the loss by less than
+/// 1e-13 or the Frank–Wolfe gap, which bounds the distance of the loss from its minimum, is below
+/// <see cref="Tolerance"/>). The
 /// shrinkage λ is chosen from <see cref="Shrinkages"/> by leave-one-out over the context questions (fit on
 /// k − 1, score the held-out question by the same cross-entropy), ties going to the larger λ; λ = 1 is the
 /// population prior. Deterministic.
@@ -18,6 +20,9 @@ public sealed class GroupMixturePredictor(TrainingPopulation population) : Popul
 
     /// <summary>Most exponentiated-gradient steps per fit.</summary>
     public int MaxIterations { get; init; } = 1000;
+
+    /// <summary>A fit stops once the loss is provably within this of its minimum (the Frank–Wolfe duality gap), or when a step gains less than 1e-13.</summary>
+    public double Tolerance { get; init; } = 1e-10;
 
     public override string Name => "group_mixture";
 
@@ -36,28 +41,31 @@ public sealed class GroupMixturePredictor(TrainingPopulation population) : Popul
         if (Shrinkages.Count == 0 || Shrinkages.Any(s => !(s >= 0 && s <= 1)))
             throw new InvalidOperationException($"{Name}: shrinkages must be in [0, 1] (got {string.Join(", ", Shrinkages)}).");
         var candidates = Shrinkages.OrderDescending().ToArray(); // ties go to the larger shrinkage
+        var weights = FitWeights(context, groupCount);
+        // Each fold starts near the full fit (the loss is convex, so only the number of steps changes), not at equal weights.
+        var start = Shrink(weights, 0.01);
         var losses = new double[candidates.Length];
         for (var held = 0; held < context.Count; held++)
         {
-            var fitted = FitWeights(context.Where((_, i) => i != held).ToArray(), groupCount);
+            var fitted = FitWeights(context.Where((_, i) => i != held).ToArray(), groupCount, start);
             for (var s = 0; s < candidates.Length; s++)
                 losses[s] += CrossEntropy(context[held].Shares!, Mix(Shrink(fitted, candidates[s]), context[held]), Floor);
         }
         var best = 0;
         for (var s = 1; s < candidates.Length; s++)
             if (losses[s] < losses[best]) best = s;
-        var weights = FitWeights(context, groupCount);
         return new Mixture(Shrink(weights, candidates[best]), weights, candidates[best]);
     }
 
     /// <summary>
     /// The simplex weights [H] minimising the mean context cross-entropy, by exponentiated gradient from
-    /// equal weights; equal weights when <paramref name="context"/> is empty.
+    /// equal weights (or from <paramref name="start"/>, positive weights summing to 1); equal weights when
+    /// <paramref name="context"/> is empty.
     /// </summary>
-    internal double[] FitWeights(IReadOnlyList<PopulationQuestion> context, int groupCount)
+    internal double[] FitWeights(IReadOnlyList<PopulationQuestion> context, int groupCount, double[]? start = null)
     {
-        var weights = Enumerable.Repeat(1.0 / groupCount, groupCount).ToArray();
-        if (context.Count == 0) return weights;
+        if (context.Count == 0) return Enumerable.Repeat(1.0 / groupCount, groupCount).ToArray();
+        var weights = start is null ? Enumerable.Repeat(1.0 / groupCount, groupCount).ToArray() : (double[])start.Clone();
         var gradient = new double[groupCount];
         var loss = LossAndGradient(context, weights, gradient);
         var step = 1.0;
@@ -84,7 +92,7 @@ public sealed class GroupMixturePredictor(TrainingPopulation population) : Popul
                 (gradient, candidateGradient) = (candidateGradient, gradient);
                 loss = candidateLoss;
                 step = Math.Min(step * 1.5, 1e6);
-                if (improvement <= 1e-13 * (1 + Math.Abs(loss))) break;
+                if (improvement <= 1e-13 * (1 + loss) || FrankWolfeGap(weights, gradient) <= Tolerance) break;
             }
             else
             {
@@ -92,6 +100,18 @@ public sealed class GroupMixturePredictor(TrainingPopulation population) : Popul
             }
         }
         return weights;
+    }
+
+    /// <summary>Σ_h w_h g_h − min_h g_h: an upper bound on how far the loss at <paramref name="weights"/> is above the minimum over the simplex (0 at the minimum).</summary>
+    private static double FrankWolfeGap(double[] weights, double[] gradient)
+    {
+        double weighted = 0, min = double.PositiveInfinity;
+        for (var h = 0; h < weights.Length; h++)
+        {
+            weighted += weights[h] * gradient[h];
+            min = Math.Min(min, gradient[h]);
+        }
+        return weighted - min;
     }
 
     /// <summary>The mean context cross-entropy at <paramref name="weights"/>; writes ∂/∂w_h into <paramref name="gradient"/> [H].</summary>
