@@ -153,14 +153,8 @@ public sealed class IlgpuEngine : IGpoEngine
         return batch.TargetY is null ? float.NaN : ReadLoss(batch);
     }
 
-    /// <summary>
-    /// The batch's per-target additive offsets to μ before the per-question softmax ([groups, Nt]), or null for none.
-    /// When GpoBatch carries them (<c>TargetOffset</c>), return that here; the loss kernel already applies them
-    /// (see <see cref="ForwardWithOffsets"/>).
-    /// </summary>
-#pragma warning disable IDE0060 // the batch is the offsets' source once GpoBatch carries them
-    private static float[]? TargetOffsets(GpoBatch batch) => null;
-#pragma warning restore IDE0060
+    /// <summary>The batch's per-target additive offsets to μ before the per-question softmax ([groups, Nt]), or null for none.</summary>
+    private static float[]? TargetOffsets(GpoBatch batch) => batch.TargetOffset;
 
     /// <summary>Forward pass with explicit per-target offsets added to μ before the per-question softmax (null: none); returns p̂ and the loss.</summary>
     internal float ForwardWithOffsets(GpoBatch batch, float[]? offsets, Span<float> predictionValues)

@@ -8,7 +8,8 @@ namespace Gpo.Training;
 
 /// <summary>Where a run's state was last saved: everything needed to continue it exactly.</summary>
 /// <param name="Step">Steps completed when the checkpoint was written.</param>
-/// <param name="BestStep">Step of the best validation score so far (0 when none yet).</param>
+/// <param name="BestStep">Step of the best validation score so far: 0 with a finite <paramref name="BestScore"/> is the untrained
+/// model scored before the first step; 0 with a NaN score means none yet.</param>
 /// <param name="BestScore">That score (NaN when none yet).</param>
 /// <param name="Seconds">Training seconds spent up to <paramref name="Step"/> (over all sessions of the run).</param>
 public sealed record RunState(int Step, int BestStep, double BestScore, double Seconds);
@@ -146,7 +147,7 @@ public sealed class RunFolder(string path)
         {
             throw new InvalidDataException($"{StateFile}: not a valid run state ({FirstSentence(e.Message)}).", e);
         }
-        if (state is null || state.Step < 1 || state.BestStep < 0 || state.BestStep > state.Step || !(state.Seconds >= 0))
+        if (state is null || state.Step < 0 || state.BestStep < 0 || state.BestStep > state.Step || !(state.Seconds >= 0))
             throw new InvalidDataException($"{StateFile}: not a valid run state (Step {state?.Step}, BestStep {state?.BestStep}).");
         return state;
     }
@@ -189,7 +190,7 @@ public sealed class RunFolder(string path)
     {
         using (var model = SafeTensors.Open(ModelFile(state.Step))) CheckStep(model, state.Step);
         using (var moments = SafeTensors.Open(OptimizerFile(state.Step))) CheckStep(moments, state.Step);
-        if (state.BestStep > 0)
+        if (HasBest(state))
             using (var best = SafeTensors.Open(ModelFile(state.BestStep))) CheckStep(best, state.BestStep);
     }
 
@@ -250,7 +251,7 @@ public sealed class RunFolder(string path)
     /// <summary>Makes best.safetensors the model of the best step when it is not already (a kill between the commit and the copy).</summary>
     private void Publish(RunState state)
     {
-        if (state.BestStep == 0) return;
+        if (!HasBest(state)) return;
         try
         {
             using var best = SafeTensors.Open(BestCheckpoint);
@@ -263,6 +264,9 @@ public sealed class RunFolder(string path)
         var bytes = File.ReadAllBytes(ModelFile(state.BestStep));
         AtomicFile.WriteAllBytes(BestCheckpoint, bytes);
     }
+
+    /// <summary>Whether the state names a best checkpoint (step 0 counts when it was scored).</summary>
+    private static bool HasBest(RunState state) => state.BestStep > 0 || double.IsFinite(state.BestScore);
 
     private void RemoveStepsOtherThan(RunState? state)
     {
