@@ -15,7 +15,7 @@ namespace Gpo.Notebooks;
 /// the dotnet-interactive Jupyter kernel), fed one cell at a time over a line protocol so that a cell that
 /// overflows the stack, hangs or is interrupted takes only this process down, never the runner.
 /// <para>
-/// Protocol (UTF-8 JSON, one object per line). The runner writes <c>{"where": "cell 3 (id 'x')", "code": "…"}</c>
+/// Protocol (UTF-8 JSON, one object per line). The host says <c>{"ready": true}</c> once its kernel exists. The runner writes <c>{"where": "cell 3 (id 'x')", "code": "…"}</c>
 /// on standard input; the host answers on its original standard output, while the cell runs, with
 /// <c>{"add": output}</c> (an nbformat output) and <c>{"replace": i, "output": output}</c> (a display updated
 /// in place), then <c>{"done": true, "failure": null | "message"}</c>. Console output of the notebook goes to the
@@ -45,6 +45,7 @@ public static class KernelHost
         var protocol = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
         Console.SetOut(Console.Error);
         using var kernel = CreateKernel();
+        Send(protocol, new JsonObject { ["ready"] = true });
         using var input = new StreamReader(Console.OpenStandardInput(), Encoding.UTF8);
         while (await input.ReadLineAsync().ConfigureAwait(false) is { } line)
         {

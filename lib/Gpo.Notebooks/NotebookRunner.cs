@@ -213,6 +213,7 @@ public static class NotebookRunner
         private readonly List<string> _stderr = [];
         private readonly Task _stderrReader;
         private int _stderrSeen;
+        private bool _ready;
 
         private KernelProcess(Process process)
         {
@@ -298,8 +299,27 @@ public static class NotebookRunner
         }
 
         /// <summary>Runs one cell, adding its outputs to <paramref name="outputs"/> as they come.</summary>
+        /// <remarks>The kernel's start-up is not part of the first cell's time: the host's "ready" is awaited first.</remarks>
         public async Task<CellOutcome> RunCellAsync(string code, string where, JsonArray outputs, TimeSpan? timeout, CancellationToken cancellationToken)
         {
+            while (!_ready)
+            {
+                try
+                {
+                    _ready = (await _messages.Reader.ReadAsync(cancellationToken).ConfigureAwait(false))["ready"] is not null;
+                }
+                catch (OperationCanceledException)
+                {
+                    Kill();
+                    outputs.Add(Error("Interrupted", "the run was interrupted (Ctrl+C or SIGTERM) while the kernel started", [$"{where}: interrupted before it ran."]));
+                    return new CellOutcome($"{where} was interrupted; the kernel process was stopped.", Interrupted: true);
+                }
+                catch (ChannelClosedException)
+                {
+                    var (exitCode, reason) = await ExitReasonAsync().ConfigureAwait(false);
+                    throw new NotebookException($"the notebook kernel process did not start (exit code {exitCode}){reason}");
+                }
+            }
             lock (_stderr) _stderrSeen = _stderr.Count;
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             if (timeout is { } t) limit.CancelAfter(t);
