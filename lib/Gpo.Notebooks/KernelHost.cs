@@ -34,14 +34,15 @@ public static class KernelHost
     /// </summary>
     private static readonly HashSet<string> HostWarnings = new(StringComparer.Ordinal) { "CS1702" };
 
-    /// <summary>Entry point of the kernel process (<c>dotnet Gpo.Notebooks.dll --kernel-host</c>).</summary>
+    /// <summary>Entry point of the kernel process (<c>dotnet Gpo.Notebooks.dll --kernel-host [runner process id]</c>).</summary>
     public static async Task<int> Main(string[] args)
     {
-        if (args.Length != 1 || args[0] != Argument)
+        if (args.Length is < 1 or > 2 || args[0] != Argument || (args.Length == 2 && !int.TryParse(args[1], out _)))
         {
             await Console.Error.WriteLineAsync($"Gpo.Notebooks: the notebook kernel host, started by `gpo notebook run`; run it with {Argument}.").ConfigureAwait(false);
             return 2;
         }
+        if (args.Length == 2) ExitWithParent(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
         var protocol = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
         Console.SetOut(Console.Error);
         using var kernel = CreateKernel();
@@ -56,6 +57,24 @@ public static class KernelHost
         // Foreground threads a notebook started must not keep the process alive.
         Environment.Exit(0);
         return 0;
+    }
+
+    /// <summary>Ends this process when the runner's process ends, even while a cell is busy (a killed runner leaves no kernel behind).</summary>
+    private static void ExitWithParent(int parentId)
+    {
+        new Thread(() =>
+        {
+            try
+            {
+                using var parent = System.Diagnostics.Process.GetProcessById(parentId);
+                parent.WaitForExit();
+            }
+            catch (ArgumentException)
+            {
+                // Already gone.
+            }
+            Environment.Exit(1);
+        }) { IsBackground = true, Name = "parent watch" }.Start();
     }
 
     private static void Send(StreamWriter protocol, JsonObject message)

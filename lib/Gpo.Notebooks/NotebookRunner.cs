@@ -69,7 +69,7 @@ public static class NotebookRunner
         var outputPath = options.OutputFolder is null ? fullPath : Path.Combine(PrepareOutputFolder(options.OutputFolder), Path.GetFileName(fullPath));
         CheckWritable(outputPath);
 
-        var (executed, failure, warnings, interrupted) = await ExecuteCellsAsync(notebook, fullPath, options, cancellationToken).ConfigureAwait(false);
+        var (executed, failure, warnings, interrupted) = await ExecuteCellsAsync(notebook, fullPath, outputPath, options, cancellationToken).ConfigureAwait(false);
         notebook.Save(outputPath);
         NotebookValidator.ThrowIfInvalid(outputPath);
         return new NotebookRunResult(fullPath, outputPath, executed, failure, warnings, interrupted);
@@ -109,8 +109,12 @@ public static class NotebookRunner
         }
     }
 
+    /// <summary>
+    /// Runs the code cells; after each one the notebook is saved (atomically) to <paramref name="outputPath"/>, with
+    /// the later cells' outputs cleared, so a run ended from outside (SIGKILL, a second Ctrl+C) keeps what ran.
+    /// </summary>
     private static async Task<(int Executed, string? Failure, List<string> Warnings, bool Interrupted)> ExecuteCellsAsync(
-        Notebook notebook, string path, NotebookRunOptions options, CancellationToken cancellationToken)
+        Notebook notebook, string path, string outputPath, NotebookRunOptions options, CancellationToken cancellationToken)
     {
         var codeCellCount = notebook.Cells.Count(c => Notebook.CellType((JsonObject)c!) == "code");
         var executed = 0;
@@ -145,6 +149,7 @@ public static class NotebookRunner
                 }
                 failure = outcome.Failure is null ? null : $"{path}: {outcome.Failure}";
                 interrupted = outcome.Interrupted;
+                if (failure is null) SaveSoFar(notebook, i, outputPath);
             }
         }
         finally
@@ -152,6 +157,32 @@ public static class NotebookRunner
             kernel?.Dispose();
         }
         return (executed, failure, warnings, interrupted);
+    }
+
+    /// <summary>Saves the notebook as it would be if the run stopped after cell <paramref name="last"/>: later code cells without outputs.</summary>
+    private static void SaveSoFar(Notebook notebook, int last, string outputPath)
+    {
+        var later = new List<(JsonObject Cell, JsonNode? Outputs, JsonNode? Count)>();
+        for (var j = last + 1; j < notebook.Cells.Count; j++)
+        {
+            var cell = (JsonObject)notebook.Cells[j]!;
+            if (Notebook.CellType(cell) != "code") continue;
+            later.Add((cell, cell["outputs"], cell["execution_count"]));
+            cell["outputs"] = new JsonArray();
+            cell["execution_count"] = null;
+        }
+        try
+        {
+            notebook.Save(outputPath);
+        }
+        finally
+        {
+            foreach (var (cell, outputs, count) in later)
+            {
+                cell["outputs"] = outputs;
+                cell["execution_count"] = count;
+            }
+        }
     }
 
     /// <summary>The source with a first line <c>#!csharp</c> (or <c>#!c#</c>) blanked, so line numbers stay those of the cell.</summary>
@@ -242,6 +273,7 @@ public static class NotebookRunner
             };
             start.ArgumentList.Add(host);
             start.ArgumentList.Add(KernelHost.Argument);
+            start.ArgumentList.Add(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
             start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
             try
             {

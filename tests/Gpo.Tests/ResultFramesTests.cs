@@ -77,4 +77,26 @@ public sealed class ResultFramesTests
         var fromSummary = ResultFrames.PerGroup([("gpo", "0.4", "Male", 0.5)]);
         Assert.Equal(["method", "split", "group", "mean"], fromSummary.Columns.Select(c => c.Name));
     }
+
+    [Fact]
+    public void A_frame_becomes_a_table_with_its_columns_numbers_formatted_and_a_note_of_the_rows_left_out()
+    {
+        SummaryRow[] rows =
+        [
+            new("gpo", "0.4", "alignment_w1", 0.92, 0.007, 3, 0.917, 0.923, 0.87, "Republican", 8381),
+            new("uniform", "0.4", "alignment_w1", 0.82, 0.003, 3, 0.81, 0.83, 0.79, "Black", 8381),
+            new("prior", "0.4", "alignment_w1", 0.93, 0.001, 3, 0.92, 0.94, 0.9, "Black", 8381),
+        ];
+
+        var table = ResultFrames.ToTable(ResultFrames.Summary(rows), "summary", maxRows: 2);
+
+        Assert.Equal("summary", table.Title);
+        Assert.Equal(ResultFrames.Summary(rows).Columns.Select(c => c.Name), table.Columns);
+        Assert.Equal(3, table.Rows.Count);
+        Assert.Equal("uniform", table.Rows[1][0]);
+        Assert.Equal("0.8200", table.FormatCell(table.Rows[1][3]));
+        Assert.Equal("1 more rows", ((string)table.Rows[2][0]!)[2..]);
+        Assert.All(table.Rows[2].Skip(1), Assert.Null);
+        Assert.Contains("<td", table.ToHtml(), StringComparison.Ordinal);
+    }
 }

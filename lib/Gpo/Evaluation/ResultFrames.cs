@@ -1,3 +1,4 @@
+using Gpo.Figures;
 using Microsoft.Data.Analysis;
 
 namespace Gpo.Evaluation;
@@ -8,6 +9,11 @@ namespace Gpo.Evaluation;
 /// (<c>frame.Filter(frame["method"].ElementwiseEquals("gpo"))</c>, <c>frame.OrderBy("mean")</c>,
 /// <c>frame.GroupBy("group").Mean("predicted")</c>). Column names are those of the results files
 /// (<c>summary_table.csv</c>, <c>predictions.csv.gz</c>); rows keep the order given.
+/// <para>
+/// A notebook that references Microsoft.Data.Analysis as a built DLL (<c>#r "…/Gpo.dll"</c>) does not load the
+/// package's kernel extension, and the kernel then shows a DataFrame as a tree of its columns; <see cref="ToTable"/>
+/// shows one as a table (HTML and text) in every front-end.
+/// </para>
 /// </summary>
 public static class ResultFrames
 {
@@ -87,5 +93,23 @@ public static class ResultFrames
             new StringDataFrameColumn("group", rows.Select(r => r.g.Group)),
             new DoubleDataFrameColumn("mean", rows.Select(r => r.g.Mean)),
             new Int32DataFrameColumn("questions", rows.Select(r => r.g.Questions)));
+    }
+
+    /// <summary>
+    /// The first <paramref name="maxRows"/> rows of <paramref name="frame"/> as a <see cref="Table"/> (which every
+    /// notebook front-end shows as an HTML table): one column per frame column, numbers with
+    /// <paramref name="numberFormat"/>, missing values empty; a last row says how many rows were left out.
+    /// </summary>
+    public static Table ToTable(DataFrame frame, string? title = null, int maxRows = 50, string numberFormat = "0.0000")
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxRows);
+        var table = new Table(frame.Columns.Select(c => c.Name).ToArray()) { Title = title, NumberFormat = numberFormat };
+        var shown = Math.Min(frame.Rows.Count, maxRows);
+        for (long r = 0; r < shown; r++)
+            table.AddRow(frame.Columns.Select(c => c[r]).ToArray());
+        if (frame.Rows.Count > shown)
+            table.AddRow([$"… {frame.Rows.Count - shown} more rows", .. Enumerable.Repeat<object?>(null, frame.Columns.Count - 1)]);
+        return table;
     }
 }
