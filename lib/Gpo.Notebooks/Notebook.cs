@@ -60,12 +60,51 @@ public sealed class Notebook
         }
         if (root is not JsonObject document || document["cells"] is not JsonArray cells)
             throw new NotebookException($"{path}: not a notebook (no top-level \"cells\" array).");
-        if (document["nbformat"]?.GetValueKind() != JsonValueKind.Number || document["nbformat"]!.GetValue<int>() != 4)
-            throw new NotebookException($"{path}: only nbformat 4 notebooks are supported (\"nbformat\" is {document["nbformat"]?.ToJsonString() ?? "missing"}).");
+        if (document["nbformat"] is not JsonValue format || !format.TryGetValue<int>(out var major) || major != 4)
+            throw new NotebookException($"{path}: field \"nbformat\": only nbformat 4 notebooks are supported (the integer 4), found {document["nbformat"]?.ToJsonString() ?? "nothing"}.");
+        if (document["nbformat_minor"] is { } minor && (minor is not JsonValue minorValue || !minorValue.TryGetValue<int>(out var minorNumber) || minorNumber < 0))
+            throw new NotebookException($"{path}: field \"nbformat_minor\" must be a non-negative integer, found {minor.ToJsonString()}.");
+        if (document["metadata"] is { } metadata && metadata is not JsonObject)
+            throw new NotebookException($"{path}: field \"metadata\" must be an object, found {Abbreviate(metadata)}.");
         for (var i = 0; i < cells.Count; i++)
+        {
             if (cells[i] is not JsonObject cell || cell["cell_type"]?.GetValueKind() != JsonValueKind.String)
-                throw new NotebookException($"{path}: cell {i + 1}: not an object with a \"cell_type\".");
+                throw new NotebookException($"{path}: cells[{i}]: not an object with a string \"cell_type\".");
+            if (cell["id"] is { } id && id.GetValueKind() != JsonValueKind.String)
+                throw new NotebookException($"{path}: cells[{i}].id must be a string, found {Abbreviate(id)}.");
+            CheckText(path, $"cells[{i}].source", cell["source"], required: true);
+            if (cell["metadata"] is { } cellMetadata)
+            {
+                if (cellMetadata is not JsonObject metadataObject)
+                    throw new NotebookException($"{path}: cells[{i}].metadata must be an object, found {Abbreviate(cellMetadata)}.");
+                if (metadataObject["tags"] is { } tags && (tags is not JsonArray tagArray || tagArray.Any(t => t?.GetValueKind() != JsonValueKind.String)))
+                    throw new NotebookException($"{path}: cells[{i}].metadata.tags must be an array of strings, found {Abbreviate(tags)}.");
+            }
+        }
         return new Notebook(path, document, cells);
+    }
+
+    /// <summary>Refuses an nbformat multiline string (a string or an array of strings) of another shape, naming file and field.</summary>
+    private static void CheckText(string path, string field, JsonNode? text, bool required)
+    {
+        if (text is null)
+        {
+            if (required) throw new NotebookException($"{path}: {field} is missing (a string or an array of strings).");
+            return;
+        }
+        if (text.GetValueKind() == JsonValueKind.String) return;
+        if (text is not JsonArray lines)
+            throw new NotebookException($"{path}: {field} must be a string or an array of strings, found {Abbreviate(text)}.");
+        for (var l = 0; l < lines.Count; l++)
+            if (lines[l]?.GetValueKind() != JsonValueKind.String)
+                throw new NotebookException($"{path}: {field}[{l}] must be a string, found {Abbreviate(lines[l])}.");
+    }
+
+    /// <summary>A JSON value for a message: at most 40 characters of it.</summary>
+    private static string Abbreviate(JsonNode? node)
+    {
+        var json = node?.ToJsonString() ?? "null";
+        return json.Length <= 40 ? json : json[..40] + "…";
     }
 
     /// <summary>A cell's <c>cell_type</c>: code, markdown or raw.</summary>

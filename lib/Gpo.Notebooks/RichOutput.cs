@@ -8,12 +8,12 @@ using System.Text.Json.Nodes;
 namespace Gpo.Notebooks;
 
 /// <summary>
-/// Turns a value into an nbformat MIME bundle, the way Polyglot would show it:
+/// Turns a value of a type that formats itself into an nbformat MIME bundle with every MIME type it offers
+/// (the kernel host uses it for such types; other values get the kernel's own formatting):
 /// <list type="number">
 /// <item>a type carrying an attribute named <c>TypeFormatterSourceAttribute</c> (matched by name, from
 /// any assembly — Gpo's figures and tables use it) gets one entry per formatter its source creates
 /// (<c>CreateTypeFormatters()</c> → objects with <c>MimeType</c> and <c>bool Format(object, TextWriter)</c>);</item>
-/// <item><see cref="HtmlString"/> is <c>text/html</c>;</item>
 /// <item>anything else is <c>text/plain</c>: strings as they are, collections as <c>[a, b, c]</c> (at most
 /// 100 items), dictionaries as <c>{ key: value }</c>, numbers in invariant culture, null as <c>&lt;null&gt;</c>.</item>
 /// </list>
@@ -45,8 +45,7 @@ public static class RichOutput
     public static JsonObject Bundle(object? value, IReadOnlyCollection<string> mimeTypes)
     {
         var formatted = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        if (value is HtmlString html) formatted["text/html"] = html.Html;
-        else if (value is not null) FormatByConvention(value, formatted);
+        if (value is not null) FormatByConvention(value, formatted);
         if (!formatted.ContainsKey("text/plain")) formatted["text/plain"] = PlainText(value);
 
         var bundle = new JsonObject();
@@ -58,8 +57,13 @@ public static class RichOutput
         return bundle;
     }
 
-    private static bool IsJsonMimeType(string mimeType) =>
+    /// <summary>True for <c>application/json</c> and <c>application/…+json</c>, which nbformat stores as JSON rather than text.</summary>
+    public static bool IsJsonMimeType(string mimeType) =>
         mimeType.StartsWith("application/", StringComparison.Ordinal) && (mimeType.EndsWith("+json", StringComparison.Ordinal) || mimeType == "application/json");
+
+    /// <summary>True when <paramref name="type"/> carries an attribute named <c>TypeFormatterSourceAttribute</c>.</summary>
+    public static bool HasFormatterSource(Type type) =>
+        type.GetCustomAttributes(inherit: true).Any(a => a.GetType().Name == "TypeFormatterSourceAttribute");
 
     /// <summary>Runs the formatters named by the value type's <c>TypeFormatterSourceAttribute</c>, if it has one.</summary>
     private static void FormatByConvention(object value, SortedDictionary<string, string> formatted)

@@ -4,7 +4,7 @@ using Gpo.Notebooks;
 
 namespace Gpo.Tests;
 
-/// <summary>Notebook runs redirect the process's Console, so these tests never run beside each other.</summary>
+/// <summary>Notebook runs each start a kernel process and compile much; on a small machine they take turns.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class NotebookCollection
 {
@@ -95,8 +95,9 @@ public sealed class NotebookRunnerTests : IDisposable
         var displays = Outputs(notebook, "displays");
         Assert.All(displays, o => Assert.Equal("display_data", (string)o!["output_type"]!));
         Assert.Equal("<b>bold</b>", Text(displays[0]!["data"]!["text/html"]));
-        Assert.Equal("[1, 2, 3]", Text(displays[1]!["data"]!["text/plain"]));
-        Assert.Equal("{ \"a\": 0.5 }", Text(displays[2]!["data"]!["text/plain"]));
+        // The kernel's own plain-text formatting.
+        Assert.Equal("[ 1, 2, 3 ]", Text(displays[1]!["data"]!["text/plain"]));
+        Assert.Matches(@"Key: a\s+Value: 0\.5", Text(displays[2]!["data"]!["text/plain"]));
 
         // Top-level await and a trailing expression: an execute_result carrying the cell's execution count.
         var awaited = Assert.Single(Outputs(notebook, "await"))!;
@@ -217,8 +218,13 @@ public sealed class NotebookRunnerTests : IDisposable
         var result = await RunWithoutPngAsync(path, new NotebookRunOptions { Parameters = new Dictionary<string, string> { ["quick"] = "true" } });
 
         Assert.True(result.Succeeded, result.Failure);
+        Assert.Empty(result.Warnings);
         Assert.Empty(NotebookValidator.ValidateFile(path));
         var notebook = ReadNotebook(path);
+        // No error output and no compiler warning printed by any cell.
+        var outputs = notebook["cells"]!.AsArray().SelectMany(c => c!["outputs"]?.AsArray() ?? []).Select(o => o!).ToList();
+        Assert.DoesNotContain(outputs, o => (string?)o["output_type"] == "error");
+        Assert.DoesNotContain(outputs, o => (string?)o["output_type"] == "stream" && System.Text.RegularExpressions.Regex.IsMatch(Text(o["text"]), @"warning CS\d{4}"));
         Assert.Contains("bool quick = true;", Notebook.Source(Cell(notebook, NotebookParameters.InjectedTag)), StringComparison.Ordinal);
         Assert.All(notebook["cells"]!.AsArray().Where(c => (string?)c!["cell_type"] == "code"), c => Assert.NotNull(c!["execution_count"]));
         var parameters = notebook["cells"]!.AsArray().Select(c => (JsonObject)c!).Single(c => Notebook.Tags(c).Contains(NotebookParameters.ParametersTag));
@@ -317,5 +323,145 @@ public sealed class NotebookRunnerTests : IDisposable
         Assert.Equal(1, failingExit);
         Assert.Equal(0, goodExit);
         Assert.True(File.Exists(Path.Combine(_folder, "out", "compile-error.ipynb")));
+    }
+
+    /// <summary>Writes a notebook of code cells (id → source) into the test folder.</summary>
+    private string WriteNotebook(string name, params (string Id, string Source)[] cells)
+    {
+        var path = Path.Combine(_folder, name);
+        var root = new JsonObject
+        {
+            ["cells"] = new JsonArray(cells.Select(c => (JsonNode?)Notebook.NewCodeCell(c.Id, c.Source)).ToArray()),
+            ["metadata"] = new JsonObject(),
+            ["nbformat"] = 4,
+            ["nbformat_minor"] = 5,
+        };
+        File.WriteAllText(path, root.ToJsonString());
+        return path;
+    }
+
+    [Fact]
+    public async Task Infinite_recursion_ends_the_kernel_process_not_the_runner_and_is_recorded_on_its_cell()
+    {
+        var path = WriteNotebook("recursion.ipynb", ("before", "Console.WriteLine(\"before\");"), ("recurse", "int Deeper(int n) => Deeper(n + 1) + 1;\nDeeper(0)"), ("after", "1"));
+
+        var result = await NotebookRunner.RunAsync(path);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains("cell 2 (id 'recurse'): the kernel process ended while this cell ran", result.Failure, StringComparison.Ordinal);
+        Assert.Contains("stack overflow", result.Failure, StringComparison.Ordinal);
+        var notebook = ReadNotebook(path);
+        Assert.Equal("before\n", Text(Assert.Single(Outputs(notebook, "before"))!["text"]));
+        Assert.Equal("KernelDied", (string)Assert.Single(Outputs(notebook, "recurse"))!["ename"]!);
+        Assert.Empty(Outputs(notebook, "after"));
+        Assert.Empty(NotebookValidator.ValidateFile(path));
+    }
+
+    [Fact]
+    public async Task A_cell_over_the_timeout_is_stopped_and_the_run_fails()
+    {
+        // The hanging cell comes first: its time includes compiling it, which a loaded machine may make slow.
+        var path = WriteNotebook("hang.ipynb", ("hang", "while (true) { }"), ("after", "1"));
+
+        var result = await NotebookRunner.RunAsync(path, new NotebookRunOptions { CellTimeout = TimeSpan.FromSeconds(20) });
+
+        Assert.False(result.Succeeded);
+        Assert.False(result.Interrupted);
+        Assert.Equal($"{path}: cell 1 (id 'hang') ran longer than the per-cell timeout of 20 s and was stopped.", result.Failure);
+        var notebook = ReadNotebook(path);
+        Assert.Equal("CellTimeout", (string)Assert.Single(Outputs(notebook, "hang"))!["ename"]!);
+        Assert.Empty(Outputs(notebook, "after"));
+        Assert.Null(Cell(notebook, "after")["execution_count"]);
+        Assert.Empty(NotebookValidator.ValidateFile(path));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_run_stops_the_running_cell_and_writes_the_notebook()
+    {
+        var path = WriteNotebook("cancel.ipynb", ("first", "Console.WriteLine(\"ran\");"), ("hang", "System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);"));
+        using var cancellation = new CancellationTokenSource();
+        var log = new CancelOnLine("code cell 2/2", cancellation);
+
+        var result = await NotebookRunner.RunAsync(path, new NotebookRunOptions { Log = log }, cancellation.Token);
+
+        Assert.True(result.Interrupted);
+        Assert.Contains("cell 2 (id 'hang') was interrupted", result.Failure, StringComparison.Ordinal);
+        var notebook = ReadNotebook(path);
+        Assert.Equal("ran\n", Text(Assert.Single(Outputs(notebook, "first"))!["text"]));
+        Assert.Equal("Interrupted", (string)Assert.Single(Outputs(notebook, "hang"))!["ename"]!);
+    }
+
+    /// <summary>A log that cancels the run when the runner announces a given cell (so the cell is surely running or about to).</summary>
+    private sealed class CancelOnLine(string marker, CancellationTokenSource cancellation) : StringWriter
+    {
+        public override void WriteLine(string? value)
+        {
+            base.WriteLine(value);
+            if (value?.Contains(marker, StringComparison.Ordinal) == true) cancellation.CancelAfter(TimeSpan.FromSeconds(2));
+        }
+    }
+
+    [Fact]
+    public async Task A_foreground_thread_started_by_a_cell_does_not_keep_the_run_alive()
+    {
+        var path = WriteNotebook("thread.ipynb", ("thread", "new System.Threading.Thread(() => System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite)) { IsBackground = false }.Start();\nConsole.WriteLine(\"started\");"));
+
+        var result = await NotebookRunner.RunAsync(path, new NotebookRunOptions { CellTimeout = TimeSpan.FromMinutes(2) });
+
+        Assert.True(result.Succeeded, result.Failure);
+        Assert.Equal("started\n", Text(Assert.Single(Outputs(ReadNotebook(path), "thread"))!["text"]));
+    }
+
+    [Fact]
+    public async Task Compiler_warnings_are_printed_on_their_cell_and_returned()
+    {
+        var path = WriteNotebook("warning.ipynb", ("nullable", "string? maybe = null;\nConsole.WriteLine(maybe is null);"), ("enabled", "#nullable enable\nstring? fine = null;\nConsole.WriteLine(fine is null);"));
+
+        var result = await NotebookRunner.RunAsync(path);
+
+        Assert.True(result.Succeeded, result.Failure);
+        var warning = Assert.Single(result.Warnings);
+        Assert.StartsWith("cell 1 (id 'nullable'), line 1, column 7: warning CS8632:", warning, StringComparison.Ordinal);
+        var notebook = ReadNotebook(path);
+        Assert.Contains(Outputs(notebook, "nullable"), o => (string?)o!["name"] == "stderr" && Text(o["text"]).StartsWith(warning, StringComparison.Ordinal));
+        Assert.Equal(["stream"], Outputs(notebook, "enabled").Select(o => (string)o!["output_type"]!));
+        Assert.Equal("True\n", Text(Outputs(notebook, "enabled")[0]!["text"]));
+    }
+
+    [Fact]
+    public async Task Output_naming_a_file_or_an_uncreatable_folder_is_refused_before_anything_runs()
+    {
+        var path = WriteNotebook("side-effect.ipynb", ("touch", "System.IO.File.WriteAllText(\"ran.txt\", \"x\");"));
+        var file = Path.Combine(_folder, "a-file");
+        File.WriteAllText(file, "not a folder");
+
+        var isFile = await Assert.ThrowsAsync<NotebookException>(() => NotebookRunner.RunAsync(path, new NotebookRunOptions { OutputFolder = file }));
+        var under = await Assert.ThrowsAsync<NotebookException>(() => NotebookRunner.RunAsync(path, new NotebookRunOptions { OutputFolder = Path.Combine(file, "sub") }));
+
+        Assert.Equal($"--output {file}: is a file; give a folder for the executed notebooks.", isFile.Message);
+        Assert.StartsWith($"--output {Path.Combine(file, "sub")}: cannot create the folder:", under.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_folder, "ran.txt")));
+    }
+
+    [Theory]
+    [InlineData("\"nbformat\": 4.5", "field \"nbformat\": only nbformat 4 notebooks are supported (the integer 4), found 4.5.")]
+    [InlineData("\"nbformat\": \"4\"", "field \"nbformat\": only nbformat 4 notebooks are supported (the integer 4), found \"4\".")]
+    [InlineData("\"source\": [\"a\", 3]", "cells[0].source[1] must be a string, found 3.")]
+    [InlineData("\"source\": [null]", "cells[0].source[0] must be a string, found null.")]
+    [InlineData("\"source\": {}", "cells[0].source must be a string or an array of strings, found {}.")]
+    [InlineData("\"metadata\": {\"tags\": [1]}", "cells[0].metadata.tags must be an array of strings, found [1].")]
+    [InlineData("\"id\": 7", "cells[0].id must be a string, found 7.")]
+    public void Wrong_typed_fields_are_one_clear_error_naming_file_and_field(string replacement, string message)
+    {
+        var cell = new Dictionary<string, string> { ["source"] = "\"source\": \"1\"", ["metadata"] = "\"metadata\": {}", ["id"] = "\"id\": \"a\"" };
+        var key = replacement.Split('"')[1];
+        if (cell.ContainsKey(key)) cell[key] = replacement;
+        var format = key == "nbformat" ? replacement : "\"nbformat\": 4";
+        var path = Path.Combine(_folder, "typed.ipynb");
+        File.WriteAllText(path, $"{{\"cells\": [{{\"cell_type\": \"code\", {string.Join(", ", cell.Values)}, \"outputs\": [], \"execution_count\": null}}], \"metadata\": {{}}, {format}, \"nbformat_minor\": 5}}");
+
+        var error = Assert.Throws<NotebookException>(() => Notebook.Load(path));
+
+        Assert.Equal($"{path}: {message}", error.Message);
     }
 }
