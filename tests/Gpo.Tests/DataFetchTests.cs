@@ -261,10 +261,10 @@ public sealed class DataFetchTests : IDisposable
             return true;
         });
         var error = Fails([file], Options(server));
-        Assert.Contains("announces 5,000 bytes, more than the limit of 4,096", error.Message, StringComparison.Ordinal);
+        Assert.Contains("announces 5,000 bytes, more than the download limit of 4,096", error.Message, StringComparison.Ordinal);
         chunked = true;
         error = Fails([file], Options(server));
-        Assert.Contains("the body exceeds the limit of 4,096 bytes", error.Message, StringComparison.Ordinal);
+        Assert.Contains("the body exceeds the download limit of 4,096 bytes", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -32,10 +32,18 @@ public sealed class ReproductionTests : IDisposable
         var result = new Reproduction(Data, Options).Run(output, Path.Combine(_folder, "work"));
 
         var rows = PredictionTable.Read(PredictionTable.Locate(output));
-        // Methods × splits: 5 methods at k = 5 for two fractions; the sweep (k = 0 with 2 methods, k = 2, 5, 39 with 5; k = 40 leaves no query).
-        Assert.Equal(["gpo", "kernel_regression", "population_prior", "ridge_probe", "uniform"], rows.Select(r => r.Method).Distinct().Order());
-        Assert.Equal(["0.4", "0.6", "0.6-k0", "0.6-k2", "0.6-k39", "0.6-k5"], rows.Select(r => r.Split).Distinct().Order());
-        Assert.Equal(["population_prior", "uniform"], rows.Where(r => r.Split == "0.6-k0").Select(r => r.Method).Distinct().Order());
+        // Methods × splits: 3 GPO variants and 7 baselines at k = 5 for two fractions, each with its swap diagnostic; the sweep
+        // (k = 0 with the methods defined without context, k = 2, 5, 39 with all; k = 40 leaves no query).
+        Assert.Equal(["gpo", "gpo-prior", "gpo-residual", "group_mixture", "kernel_regression", "population_prior", "prior_residual", "ridge_probe", "tempered_prior", "uniform"],
+            rows.Select(r => r.Method).Distinct().Order());
+        Assert.Equal(["0.4", "0.4-swap", "0.6", "0.6-k0", "0.6-k2", "0.6-k39", "0.6-k5", "0.6-swap"], rows.Select(r => r.Split).Distinct().Order());
+        Assert.Equal(["gpo-prior", "gpo-residual", "group_mixture", "population_prior", "prior_residual", "tempered_prior", "uniform"],
+            rows.Where(r => r.Split == "0.6-k0").Select(r => r.Method).Distinct().Order());
+        // Every (method, split, seed, group, question) is scored against the prior on the same pairs, and the choice of GPO variant is the validation groups'.
+        var paired = File.ReadAllLines(Path.Combine(output, "paired.csv"));
+        Assert.Equal(2 * 9, paired.Length - 1);
+        Assert.Equal(2, paired.Count(l => l.EndsWith(",1", StringComparison.Ordinal)));
+        Assert.True(File.Exists(Path.Combine(output, "diagnostics.csv")));
 
         // Recompute one summary cell by hand from the rows: mean over seeds of the mean TV over (group, question) pairs.
         var tvBySeed = PredictionTable.Questions(rows).Where(q => q.Method == "uniform" && q.Split == "0.4").GroupBy(q => q.Seed)

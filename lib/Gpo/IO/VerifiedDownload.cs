@@ -71,7 +71,7 @@ public static class VerifiedDownload
                 var announced = response.Content.Headers.ContentLength;
                 if (expectedLength is { } expected && announced is { } length && length != expected)
                     throw new DownloadException($"{current}: the server announces {length:N0} bytes, expected {expected:N0}");
-                if (announced > maxBytes) throw new DownloadException($"{current}: the server announces {announced:N0} bytes, more than the limit of {maxBytes:N0}");
+                if (announced > maxBytes) throw new DownloadException($"{current}: the server announces {announced:N0} bytes, more than the download limit of {maxBytes:N0}");
                 var received = ReadBody(response, current, path, maxBytes, announced, timer, progress, cancellation);
                 if (announced is { } total && received != total)
                     throw new DownloadException($"{current}: the body ended after {received:N0} of {total:N0} bytes");
@@ -96,7 +96,7 @@ public static class VerifiedDownload
             int read = Receive(() => body.ReadAsync(buffer, timer.Arm()).AsTask().GetAwaiter().GetResult());
             if (read == 0) break;
             received += read;
-            if (received > maxBytes) throw new DownloadException($"{url}: the body exceeds the limit of {maxBytes:N0} bytes");
+            if (received > maxBytes) throw new DownloadException($"{url}: the body exceeds the download limit of {maxBytes:N0} bytes");
             file.Write(buffer, 0, read);
             progress?.Invoke(received, announced);
         }

@@ -25,7 +25,7 @@ public sealed class CliTrainingTests : IDisposable
         Assert.True(exit == 0, error);
         var checkpoint = Path.Combine(run, "checkpoints", "best.safetensors");
         Assert.True(File.Exists(checkpoint));
-        Assert.Equal(2, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length);
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length); // step 0, then steps 3 and 6
 
         var (adaptExit, stdout, adaptError) = Run("adapt", "--checkpoint", checkpoint, "--group", "group-03", "--k", "5", "--seed", "1");
         Assert.True(adaptExit == 0, adaptError);
