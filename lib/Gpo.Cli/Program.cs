@@ -11,7 +11,13 @@ internal interface ICliCommand
 
 internal static class Program
 {
-    public static int Main(string[] args) => Run(args);
+    /// <summary>
+    /// How long a command may take to stop after SIGINT/SIGTERM before the process is ended regardless (System.CommandLine's
+    /// default is 2 s, too short for a notebook or a checkpoint to be written on a loaded machine).
+    /// </summary>
+    public static readonly TimeSpan TerminationGrace = TimeSpan.FromSeconds(30);
+
+    public static int Main(string[] args) => Run(args, new InvocationConfiguration { ProcessTerminationTimeout = TerminationGrace });
 
     /// <summary>
     /// Parses and runs <paramref name="args"/>. A usage error (unknown option, a missing or out-of-range value) prints

@@ -11,6 +11,14 @@ namespace Gpo.Tests;
 /// <see cref="Adam{T}"/>): loss, every gradient, three Adam steps, predictions, the per-target offset, determinism, and a
 /// meta-training run resumed on the device.
 /// </summary>
+/// <summary>ILGPU's CPU accelerator runs every thread of a group as an OS thread: these tests run alone, not beside other tests.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class IlgpuCpuAlone
+{
+    public const string Name = "ilgpu-cpu alone";
+}
+
+[Collection(IlgpuCpuAlone.Name)]
 public sealed class GpuEngineTests : IDisposable
 {
     private readonly string folder = Directory.CreateTempSubdirectory("gpo-gpu-").FullName;
@@ -207,6 +215,7 @@ public sealed class GpuEngineTests : IDisposable
 }
 
 /// <summary>The framework-free parity check that <c>gpo bench --parity</c> runs on a GPU machine passes on ILGPU's CPU accelerator.</summary>
+[Collection(IlgpuCpuAlone.Name)]
 public sealed class GpuParityTests
 {
     [Fact]

@@ -52,6 +52,7 @@ public sealed class IlgpuCpuFixture : IDisposable
 /// Every ILGPU kernel on ILGPU's CPU accelerator against the CPU engine (<see cref="CpuBackend{T}"/>) on the same inputs:
 /// float32 results within 1e-5 relative L2. Shapes are small and odd so that partial tiles and padding are exercised.
 /// </summary>
+[Collection(IlgpuCpuAlone.Name)]
 public sealed class GpuKernelTests(IlgpuCpuFixture device) : IClassFixture<IlgpuCpuFixture>
 {
     private readonly CpuBackend<float> cpu = new();
