@@ -16,6 +16,15 @@ public sealed class PopulationInputsTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
+    /// <summary>A tiny model on a synthetic benchmark at fraction 0.6, for the given population variant.</summary>
+    private static (PreferenceDataset Dataset, GroupSplit Split, MetaTrainer Trainer) SmallTrainer(int dataSeed, int splitSeed, int steps, PopulationInputs variant, int seed)
+    {
+        var dataset = SyntheticBenchmark.Generate(new SyntheticSettings { Seed = dataSeed });
+        var split = GroupSplit.ByFraction(dataset.Groups, 0.6, seed: splitSeed);
+        return (dataset, split, new MetaTrainer(dataset, split, new GpoConfig(dataset.Features!.Dimension, 16, 2, 1, 16),
+            new TrainingOptions { Steps = steps, EvaluateEvery = 1, Population = variant, Seed = seed }));
+    }
+
     private static TrainingPopulation Population(double aFirst = 0.8) => TrainingPopulation.FromGroups(
     [
         ("A", [("q1", new[] { aFirst, 1 - aFirst }), ("q2", new[] { 0.1, 0.3, 0.6 })]),
@@ -91,11 +100,8 @@ public sealed class PopulationInputsTests : IDisposable
     [Fact]
     public void An_untrained_prior_offset_model_predicts_the_prior_and_checkpoints_record_the_inputs()
     {
-        var dataset = SyntheticBenchmark.Generate(new SyntheticSettings { Seed = 1 });
-        var split = GroupSplit.ByFraction(dataset.Groups, 0.6, seed: 0);
-        var trainer = new MetaTrainer(dataset, split, new GpoConfig(dataset.Features!.Dimension, 16, 2, 1, 16),
-            new TrainingOptions { Steps = 1, EvaluateEvery = 1, Population = PopulationInputs.Groups, Seed = 3 });
-        Assert.Equal(dataset.Features.Dimension + 3 + 2 * (split.MetaTrain.Count + split.Validation.Count - 1), trainer.Inputs.Width);
+        var (dataset, split, trainer) = SmallTrainer(dataSeed: 1, splitSeed: 0, steps: 1, PopulationInputs.Groups, seed: 3);
+        Assert.Equal(dataset.Features!.Dimension + 3 + 2 * (split.MetaTrain.Count + split.Validation.Count - 1), trainer.Inputs.Width);
         var run = new RunFolder(Path.Combine(_folder, "run"));
         var result = trainer.Train(run);
         Assert.InRange(result.BestStep, 0, 1); // step 0 (the prior) is a candidate
@@ -125,7 +131,7 @@ public sealed class PopulationInputsTests : IDisposable
         // Mismatches are refused with clear errors.
         var error = Assert.Throws<ArgumentException>(() => new GpoPredictor(model));
         Assert.Contains("population", error.Message, StringComparison.Ordinal);
-        var plain = new GpoModel<float>(new GpoConfig(dataset.Features.Dimension, 16, 2, 1, 16));
+        var plain = new GpoModel<float>(new GpoConfig(dataset.Features!.Dimension, 16, 2, 1, 16));
         Assert.Throws<ArgumentException>(() => new GpoPredictor(plain, population: prior));
         Assert.Throws<ArgumentException>(() => plain.Inputs = trainer.Inputs);
     }
@@ -133,10 +139,7 @@ public sealed class PopulationInputsTests : IDisposable
     [Fact]
     public void An_untrained_residual_model_predicts_the_prior_residual_baseline()
     {
-        var dataset = SyntheticBenchmark.Generate(new SyntheticSettings { Seed = 2 });
-        var split = GroupSplit.ByFraction(dataset.Groups, 0.6, seed: 1);
-        var trainer = new MetaTrainer(dataset, split, new GpoConfig(dataset.Features!.Dimension, 16, 2, 1, 16),
-            new TrainingOptions { Steps = 1, EvaluateEvery = 1, Population = PopulationInputs.Residual, Seed = 3 });
+        var (dataset, split, trainer) = SmallTrainer(dataSeed: 2, splitSeed: 1, steps: 1, PopulationInputs.Residual, seed: 3);
         Assert.Equal("gpo-residual", trainer.Inputs.MethodName);
         var predictor = trainer.Predictor(trainer.NewModel());
         var episode = EpisodeFactory.Episode(dataset, ContextDraw.Shared(dataset, split.MetaTest, 5, seed: 2)[0]);
@@ -156,10 +159,7 @@ public sealed class PopulationInputsTests : IDisposable
     [Fact]
     public void A_population_checkpoint_loads_for_its_dataset_and_refuses_another()
     {
-        var dataset = SyntheticBenchmark.Generate(new SyntheticSettings { Seed = 4 });
-        var split = GroupSplit.ByFraction(dataset.Groups, 0.6, seed: 2);
-        var trainer = new MetaTrainer(dataset, split, new GpoConfig(dataset.Features!.Dimension, 16, 2, 1, 16),
-            new TrainingOptions { Steps = 2, EvaluateEvery = 1, Population = PopulationInputs.Prior, Seed = 5 });
+        var (dataset, split, trainer) = SmallTrainer(dataSeed: 4, splitSeed: 2, steps: 2, PopulationInputs.Prior, seed: 5);
         var run = new RunFolder(Path.Combine(_folder, "loads"));
         trainer.Train(run);
         var episode = EpisodeFactory.Episode(dataset, ContextDraw.Shared(dataset, split.MetaTest, 4, seed: 1)[0]);
