@@ -42,7 +42,8 @@ public sealed class RunFolderFaultTests : IDisposable
         return run;
     }
 
-    private static void AssertSameEnd(RunFolder expected, RunFolder actual)
+    /// <summary>The two runs ended in the same state: step, best step and score, model, optimizer, best model and metrics (timings aside).</summary>
+    internal static void AssertSameEnd(RunFolder expected, RunFolder actual)
     {
         var (a, b) = (expected.ReadState()!, actual.ReadState()!);
         Assert.Equal((a.Step, a.BestStep, a.BestScore), (b.Step, b.BestStep, b.BestScore));
