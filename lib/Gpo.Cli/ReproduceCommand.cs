@@ -46,8 +46,8 @@ internal sealed class ReproduceCommand : ICliCommand
             var names = parseResult.GetValue(datasets) is { Length: > 0 } chosen ? chosen
                 : root is null ? [DatasetLoader.Synthetic] : [DatasetLoader.OpinionQa500, DatasetLoader.OpinionQa22, DatasetLoader.GlobalQa14];
             if (root is null && names.Any(n => n != DatasetLoader.Synthetic))
-                throw new ArgumentException("real datasets need a data root: --data-root or GPO_DATA");
-            if (root is null) console.MarkupLine("[yellow]no data root (--data-root / GPO_DATA): running on the synthetic benchmark[/]");
+                throw new ArgumentException("real datasets need a data root: --data-root, GPO_DATA, or `gpo data fetch all` once");
+            if (root is null) console.MarkupLine("[yellow]no data root (--data-root / GPO_DATA, or `gpo data fetch all` once): running on the synthetic benchmark[/]");
 
             var computeDevice = device.Resolve(parseResult);
             var training = model.Training(parseResult, 0);
