@@ -73,17 +73,12 @@ public sealed class PopulationTokenInputs : ITokenInputs
         ArgumentNullException.ThrowIfNull(textFeatures);
         int options = textFeatures.Count, text = _inputs.TextDimension, width = _inputs.Width;
         var answers = _population.Answers(questionId);
-        Span<double> prior = stackalloc double[options];
-        int covered = 0;
-        foreach (var (group, distribution) in answers)
-        {
-            if (group == _exclude) continue;
-            if (distribution.Length != options)
-                throw new InvalidOperationException($"Question '{questionId}': the population has {distribution.Length} options, the features {options}.");
-            for (int o = 0; o < options; o++) prior[o] += distribution[o];
-            covered++;
-        }
-        for (int o = 0; o < options; o++) prior[o] = covered > 0 ? prior[o] / covered : 1.0 / options;
+        // p̄ by the population's own rule (the mean of the answering groups, the left-out group excluded); uniform where none answered.
+        var mean = _exclude >= 0 ? _population.Prior(questionId, _population.Groups[_exclude]) : _population.Prior(questionId);
+        if (mean is not null && mean.Length != options)
+            throw new InvalidOperationException($"Question '{questionId}': the population has {mean.Length} options, the features {options}.");
+        var covered = mean is not null;
+        var prior = mean ?? Enumerable.Repeat(1.0 / options, options).ToArray();
 
         for (int o = 0; o < options; o++)
         {
@@ -94,7 +89,7 @@ public sealed class PopulationTokenInputs : ITokenInputs
             var logPrior = (float)Math.Log(Math.Max(prior[o], GpoInputs.ShareFloor));
             row[text] = (float)prior[o];
             row[text + 1] = logPrior;
-            row[text + 2] = covered > 0 ? 1f : 0f;
+            row[text + 2] = covered ? 1f : 0f;
             for (int s = 0; s < _slots.Length; s++)
             {
                 var share = SlotShare(answers, _slots[s], o);

@@ -29,7 +29,7 @@ public static class ResultFigures
     public static Figure AlignmentBars(string dataset, IReadOnlyList<SummaryRow> summary, string metric, int k)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        var rows = summary.Where(r => r.Metric == metric && !r.Split.Contains('-', StringComparison.Ordinal)).ToList();
+        var rows = summary.Where(r => r.Metric == metric && PairedComparison.IsMainSplit(r.Split)).ToList();
         var splits = rows.Select(r => r.Split).Distinct().OrderBy(s => double.Parse(s, CultureInfo.InvariantCulture)).ToList();
         var figure = new Figure($"{dataset}: alignment with held-out groups (k = {k})", 820, 460)
         {
