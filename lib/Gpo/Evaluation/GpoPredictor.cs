@@ -92,11 +92,8 @@ public sealed class GpoPredictor : IPreferencePredictor
             return episode.Queries.Select(q => PriorOf(q, episode.Group)).ToArray(); // every base is the prior without context
         }
         if (_population is null) return Pass(episode, new TextTokenInputs(inputs.Width));
-        if (inputs.OffsetBase == GpoInputs.PriorResidualBase)
-            return Pass(episode, new BaseOffsetTokenInputs(new PopulationTokenInputs(_population, inputs, episode.Group),
-                BaseOffsetTokenInputs.Predictions(new PriorResidualPredictor(_population), episode)));
         if (inputs.PopulationSlots == 0 || _population.IndexOf(episode.Group) >= 0 || _population.Groups.Count < 2)
-            return Pass(episode, new PopulationTokenInputs(_population, inputs, episode.Group));
+            return Pass(episode, PopulationTokenInputs.ForEpisode(_population, inputs, episode));
         // A test group: average the passes that each leave one training-side group out, as every training group saw.
         double[][]? sum = null;
         foreach (var left in _population.Groups)

@@ -52,6 +52,20 @@ public sealed class PopulationTokenInputs : ITokenInputs
         }
     }
 
+    /// <summary>
+    /// The token inputs of an episode's group: population features, and with <see cref="GpoInputs.PriorResidualBase"/> offsets on
+    /// the <c>prior_residual</c> baseline fitted to the episode's context (the group itself left out of the population).
+    /// </summary>
+    public static ITokenInputs ForEpisode(TrainingPopulation population, GpoInputs inputs, Episode episode, IReadOnlyList<int>? slotOrder = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(episode);
+        ITokenInputs tokens = new PopulationTokenInputs(population, inputs, episode.Group, slotOrder);
+        return inputs.PriorOffset && inputs.OffsetBase == GpoInputs.PriorResidualBase
+            ? new BaseOffsetTokenInputs(tokens, BaseOffsetTokenInputs.Predictions(new PriorResidualPredictor(population), episode))
+            : tokens;
+    }
+
     /// <summary>A random slot order for meta-training: the population's groups other than <paramref name="group"/>, shuffled, then empty slots.</summary>
     public static int[] RandomSlots(TrainingPopulation population, string group, int slots, Random random)
     {

@@ -192,17 +192,11 @@ public sealed class MetaTrainer
             if (_population is not null)
             {
                 var slots = SeededRandom.Create(_options.Seed, "train/slots/" + stepName);
-                tasks = tasks.Select(t =>
+                // A residual base is fitted to each task's context, with the group itself left out of the population.
+                tasks = tasks.Select(t => t with
                 {
-                    ITokenInputs inputs = new PopulationTokenInputs(_population, _inputs, t.Group,
-                        PopulationTokenInputs.RandomSlots(_population, t.Group, _inputs.PopulationSlots, slots));
-                    if (_inputs.OffsetBase == GpoInputs.PriorResidualBase)
-                    {
-                        // The base is fitted to this task's context, with the group itself left out of the population.
-                        var episode = new Episode(t.Group, t.Context, t.Targets);
-                        inputs = new BaseOffsetTokenInputs(inputs, BaseOffsetTokenInputs.Predictions(new PriorResidualPredictor(_population), episode));
-                    }
-                    return t with { Inputs = inputs };
+                    Inputs = PopulationTokenInputs.ForEpisode(_population, _inputs, new Episode(t.Group, t.Context, t.Targets),
+                        PopulationTokenInputs.RandomSlots(_population, t.Group, _inputs.PopulationSlots, slots)),
                 }).ToList();
                 if (_pseudoGroups > 0)
                     tasks.AddRange(PseudoGroupTasks(tasks, SeededRandom.Create(_options.Seed, "train/pseudo/" + stepName)));
