@@ -84,7 +84,8 @@ internal sealed class BenchCommand : ICliCommand
                 json.WriteString("config", row.Config);
                 json.WriteString("quantity", row.Quantity);
                 json.WriteNumber("relative_l2", row.RelativeL2);
-                json.WriteNumber("tolerance", row.Tolerance);
+                if (double.IsFinite(row.Tolerance)) json.WriteNumber("tolerance", row.Tolerance);
+                else json.WriteNull("tolerance"); // a reference row, no bound
                 json.WriteBoolean("passed", row.Passed);
                 json.WriteEndObject();
             }

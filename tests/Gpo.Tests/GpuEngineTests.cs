@@ -222,7 +222,8 @@ public sealed class GpuParityTests
     public void Parity_rows_pass_on_ilgpu_cpu_and_fail_for_a_perturbed_engine()
     {
         var rows = DeviceParity.Run(IlgpuDevice.IlgpuCpu, new GpoConfig(DimX: 6, ModelWidth: 8, Heads: 2, Layers: 1, FeedForwardWidth: 8));
-        Assert.Equal(7, rows.Count);
+        Assert.Equal(8, rows.Count);
+        Assert.InRange(rows.Single(r => r.Quantity.Contains("float64", StringComparison.Ordinal)).RelativeL2, 1e-9, 1e-3); // the CPU engine's own float32 error, measured
         Assert.All(rows, row => Assert.True(row.Passed, $"{row.Quantity}: {row.RelativeL2:E2}"));
         Assert.True(DeviceParity.RelativeL2([1f, 2f], [1f, 2.001f]) > DeviceParity.Tolerance);
     }
