@@ -15,9 +15,9 @@ internal sealed class ModelOptions
     public Option<int> Heads { get; } = new Option<int>("--heads") { Description = "Attention heads.", DefaultValueFactory = _ => 4 }.AtLeast(1, 65_536);
     public Option<int> FeedForward { get; } = new Option<int>("--ffn") { Description = "Feed-forward width.", DefaultValueFactory = _ => 128 }.AtLeast(1, 1_048_576);
     public Option<int> Patience { get; } = new Option<int>("--patience") { Description = "Stop after this many evaluations without a better validation score (0 = never).", DefaultValueFactory = _ => 0 }.AtLeast(0);
-    public Option<string> Variant { get; } = new Option<string>("--variant") { Description = "GPO variant: gpo (the paper's module), gpo-prior (reads the population prior, predicts an offset on it), gpo-groups (also reads each training-side group's answers) or gpo-residual (an offset on the prior_residual baseline fitted to the context).", DefaultValueFactory = _ => "gpo" }
-        .AcceptOnlyFromAmong("gpo", "gpo-prior", "gpo-groups", "gpo-residual");
-    public Option<int> PseudoGroups { get; } = new("--pseudo-groups") { Description = "gpo-groups: random mixtures of the training-side groups added to every step as extra training groups (default -1: as many as the meta-train groups).", DefaultValueFactory = _ => -1 };
+    public Option<string> Variant { get; } = new Option<string>("--variant") { Description = "GPO variant: gpo (the paper's module), gpo-prior (reads the population prior, predicts an offset on it), gpo-groups (also reads each training-side group's answers) gpo-residual (an offset on the prior_residual baseline fitted to the context) or gpo-mix (the paper's module meta-trained also on mixtures of the meta-train groups).", DefaultValueFactory = _ => "gpo" }
+        .AcceptOnlyFromAmong("gpo", "gpo-prior", "gpo-groups", "gpo-residual", "gpo-mix");
+    public Option<int> PseudoGroups { get; } = new("--pseudo-groups") { Description = "gpo-mix and gpo-groups: random mixtures of the training groups added to every step as extra training groups (default -1: 8 with gpo-mix, as many as the meta-train groups with gpo-groups).", DefaultValueFactory = _ => -1 };
     public Option<int> MaxQuestions { get; } = new Option<int>("--max-questions") { Description = "Upper bound of the per-step context and target question draws (paper: 100).", DefaultValueFactory = _ => 100 }.AtLeast(1);
 
     public void AddTo(Command command)
@@ -53,6 +53,7 @@ internal sealed class ModelOptions
         "gpo-prior" => PopulationInputs.Prior,
         "gpo-groups" => PopulationInputs.Groups,
         "gpo-residual" => PopulationInputs.Residual,
-        _ => throw new ArgumentException($"--variant: '{variant}' is not one of gpo, gpo-prior, gpo-groups, gpo-residual"),
+        "gpo-mix" => PopulationInputs.Mix,
+        _ => throw new ArgumentException($"--variant: '{variant}' is not one of gpo, gpo-prior, gpo-groups, gpo-residual, gpo-mix"),
     };
 }

@@ -31,7 +31,7 @@ internal sealed class ReproduceCommand : ICliCommand
         var modelFolder = new Option<string?>("--model") { Description = "Encoder folder (default: env GPO_MODEL, then the `gpo models fetch` folder; fetched when missing)." };
         var template = new Option<string>("--template") { Description = "Token-text template.", DefaultValueFactory = _ => EmbeddingTemplate.Compact.Name };
         var center = new Option<bool>("--center") { Description = "Centre each question's option features." };
-        var variants = new Option<string[]>("--variants") { Description = "GPO variants to meta-train: gpo, gpo-prior, gpo-groups, gpo-residual (repeatable; default gpo gpo-prior gpo-residual)." };
+        var variants = new Option<string[]>("--variants") { Description = "GPO variants to meta-train: gpo, gpo-prior, gpo-groups, gpo-residual, gpo-mix (repeatable; default gpo gpo-prior gpo-residual)." };
         model.AddTo(command);
         var llm = new LlmOptions();
         llm.AddTo(command, withParallel: true);

@@ -56,7 +56,14 @@ public sealed class GpoPredictor : IPreferencePredictor
         var model = GpoCheckpoint.Load<float>(path);
         var population = model.Inputs.Population ? PopulationOf(path, model, dataset) : null;
         var engine = engineFor?.Invoke(model);
-        return (new GpoPredictor(model, population: population, engine: engine), engine);
+        return (new GpoPredictor(model, name: VariantOf(path), population: population, engine: engine), engine);
+    }
+
+    /// <summary>The variant name a checkpoint records (e.g. <c>gpo-mix</c>), or null (then the name follows the model's inputs).</summary>
+    private static string? VariantOf(string path)
+    {
+        using var file = IO.SafeTensors.Open(path);
+        return file.Metadata.TryGetValue(Training.MetaTrainer.VariantKey, out var variant) && variant.Length is > 0 and <= 64 ? variant : null;
     }
 
     private static TrainingPopulation PopulationOf(string path, GpoModel<float> model, Data.PreferenceDataset dataset)

@@ -97,10 +97,10 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 var trainers = options.Variants.Select(variant =>
                 {
                     var trainer = new MetaTrainer(dataset, split, config, options.Training with { Seed = seed, Population = variant }, device);
-                    return (Trainer: trainer, Folder: variant == PopulationInputs.None ? label : $"{label}-{trainer.Inputs.MethodName}");
+                    return (Trainer: trainer, Folder: variant == PopulationInputs.None ? label : $"{label}-{trainer.MethodName}");
                 }).ToList();
                 var baselines = Baselines(population).ToList();
-                var methodNames = trainers.Select(t => t.Trainer.Inputs.MethodName).Concat(baselines.Select(b => b.Name)).Concat(options.ExtraMethods.Select(m => m.Name)).ToList();
+                var methodNames = trainers.Select(t => t.Trainer.MethodName).Concat(baselines.Select(b => b.Name)).Concat(options.ExtraMethods.Select(m => m.Name)).ToList();
 
                 // Evaluation rows and run outcomes are kept per split and seed in the work folder: a rerun skips what is done.
                 var unitFile = Path.Combine(workFolder, dataset.Name, label + ".predictions.csv.gz");

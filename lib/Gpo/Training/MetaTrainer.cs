@@ -34,6 +34,7 @@ public sealed class MetaTrainer
     private readonly AlignmentMetric _metric;
     private readonly GpoInputs _inputs;
     private readonly TrainingPopulation? _population;
+    private readonly TrainingPopulation? _mixSource;
     private readonly int _pseudoGroups;
     private readonly IGpoDevice? _device;
 
@@ -55,11 +56,16 @@ public sealed class MetaTrainer
         if (options.Steps < 1 || options.EvaluateEvery < 1) throw new ArgumentException("Steps and EvaluateEvery must be positive.");
         if (!double.IsFinite(options.LearningRate) || options.LearningRate <= 0) throw new ArgumentException($"The learning rate must be a finite number above 0, not {options.LearningRate}.");
         if (options.Patience < 0) throw new ArgumentException("Patience must be 0 (off) or positive.");
-        if (options.PseudoGroups > 0 && options.Population != PopulationInputs.Groups)
-            throw new ArgumentException("Pseudo-groups need the gpo-groups variant (population slots).");
-        _pseudoGroups = options.PseudoGroups >= 0 ? options.PseudoGroups : options.Population == PopulationInputs.Groups ? split.MetaTrain.Count : 0;
+        if (options.PseudoGroups > 0 && options.Population is not (PopulationInputs.Groups or PopulationInputs.Mix))
+            throw new ArgumentException("Pseudo-groups go with the gpo-mix and gpo-groups variants.");
+        _pseudoGroups = options.PseudoGroups >= 0 ? options.PseudoGroups : options.Population switch
+        {
+            PopulationInputs.Groups => split.MetaTrain.Count,
+            PopulationInputs.Mix => TrainingOptions.DefaultMixPseudoGroups,
+            _ => 0,
+        };
         _metric = SelectionMetricFor(dataset);
-        if (options.Population != PopulationInputs.None)
+        if (options.Population is not (PopulationInputs.None or PopulationInputs.Mix))
         {
             // The population: every training-side group (meta-train and validation); a group never sees itself in it.
             _population = TrainingPopulation.FromDataset(dataset, split.MetaTrain.Concat(split.Validation));
@@ -70,6 +76,8 @@ public sealed class MetaTrainer
         else
         {
             _inputs = GpoInputs.Text(features.Dimension);
+            // The paper's module reads no population; its pseudo-groups mix the meta-train groups (validation stays unseen).
+            if (_pseudoGroups > 0) _mixSource = TrainingPopulation.FromDataset(dataset, split.MetaTrain);
         }
         _config = config with { DimX = _inputs.Width };
     }
@@ -79,6 +87,15 @@ public sealed class MetaTrainer
 
     /// <summary>What the trained model reads for each token.</summary>
     public GpoInputs Inputs => _inputs;
+
+    /// <summary>The variant's name in results: <see cref="GpoInputs.MethodName"/>, or <c>gpo-mix</c> for the paper's module trained with mixtures.</summary>
+    public string MethodName => _options.Population == PopulationInputs.Mix ? MixMethodName : _inputs.MethodName;
+
+    /// <summary>The name of <see cref="PopulationInputs.Mix"/> in results and checkpoints.</summary>
+    public const string MixMethodName = "gpo-mix";
+
+    /// <summary>The checkpoint metadata entry with the variant's name (<see cref="MethodName"/>).</summary>
+    public const string VariantKey = "variant";
 
     /// <summary>The training-side population the model reads (null for the paper's module).</summary>
     public TrainingPopulation? Population => _population;
@@ -100,7 +117,7 @@ public sealed class MetaTrainer
     }
 
     /// <summary>A predictor for the model as trained here (with its population when it reads one).</summary>
-    public GpoPredictor Predictor(GpoModel<float> model) => new(model, population: _population);
+    public GpoPredictor Predictor(GpoModel<float> model) => new(model, name: MethodName, population: _population);
 
     /// <summary>The dataset's headline alignment: 1 − W₁/W_max when every question has ordinals (OpinionQA), else 1 − JS distance.</summary>
     public static AlignmentMetric SelectionMetricFor(PreferenceDataset dataset)
@@ -133,7 +150,7 @@ public sealed class MetaTrainer
         },
         ["model"] = JsonSerializer.SerializeToNode(_config),
         ["inputs"] = JsonSerializer.SerializeToNode(_inputs),
-        ["method"] = _inputs.MethodName,
+        ["method"] = MethodName,
         ["training"] = JsonSerializer.SerializeToNode(_options),
         ["selection_metric"] = _metric.Name,
     };
@@ -168,7 +185,7 @@ public sealed class MetaTrainer
         var sampler = new MetaTaskSampler(
             _split.MetaTrain.Select(g => (g, EpisodeFactory.AllQuestions(_dataset, g))).ToList(), _options.Bounds);
         var validation = ValidationEpisodes();
-        var metadata = new Dictionary<string, string> { ["dataset"] = _dataset.Name, ["dataset_version"] = _dataset.Provenance.Version, ["split"] = _split.Name };
+        var metadata = new Dictionary<string, string> { ["dataset"] = _dataset.Name, ["dataset_version"] = _dataset.Provenance.Version, ["split"] = _split.Name, [VariantKey] = MethodName };
         if (_population is not null) metadata[PopulationGroupsKey] = JsonSerializer.Serialize(_population.Groups);
 
         var clock = Stopwatch.StartNew();
@@ -198,9 +215,9 @@ public sealed class MetaTrainer
                     Inputs = PopulationTokenInputs.ForEpisode(_population, _inputs, new Episode(t.Group, t.Context, t.Targets),
                         PopulationTokenInputs.RandomSlots(_population, t.Group, _inputs.PopulationSlots, slots)),
                 }).ToList();
-                if (_pseudoGroups > 0)
-                    tasks.AddRange(PseudoGroupTasks(tasks, SeededRandom.Create(_options.Seed, "train/pseudo/" + stepName)));
             }
+            if (_pseudoGroups > 0)
+                tasks.AddRange(PseudoGroupTasks(tasks, SeededRandom.Create(_options.Seed, "train/pseudo/" + stepName)));
             var loss = trainer.Step(BatchAssembler.Assemble(tasks, _config.DimX));
             if (!float.IsFinite(loss))
                 throw new InvalidOperationException($"Training diverged at step {step}: loss {loss}. Lower the learning rate.");
@@ -239,15 +256,16 @@ public sealed class MetaTrainer
     /// random training-side group out, and answers with a Dirichlet(1) mixture of the others' distributions (weights
     /// renormalised over the groups that answered a question); its population features leave the same group out.
     /// </summary>
-    private IEnumerable<GroupTask> PseudoGroupTasks(List<GroupTask> realTasks, Random random)
+    internal IEnumerable<GroupTask> PseudoGroupTasks(List<GroupTask> realTasks, Random random)
     {
-        var population = _population!;
+        var population = (_population ?? _mixSource)!;
+        var plain = _population is null;
         var groups = population.Groups.Count;
-        if (groups < 3) yield break; // a mixture of one group is that group
+        if (groups < (plain ? 2 : 3)) yield break; // a mixture of one group is that group
         for (var p = 0; p < _pseudoGroups; p++)
         {
             var template = realTasks[random.Next(realTasks.Count)];
-            var left = random.Next(groups);
+            var left = plain ? -1 : random.Next(groups);
             var weights = new double[groups];
             for (var g = 0; g < groups; g++) weights[g] = g == left ? 0 : -Math.Log(1 - random.NextDouble()); // Gamma(1) draws
             var name = "pseudo-group " + p.ToString(CultureInfo.InvariantCulture);
@@ -265,9 +283,15 @@ public sealed class MetaTrainer
                 for (var o = 0; o < mixed.Length; o++) mixed[o] /= total;
                 return question with { Distribution = mixed };
             }
+            var context = template.Context.Select(Mix).ToArray();
+            var targets = template.Targets.Select(Mix).ToArray();
+            if (plain)
+            {
+                yield return new GroupTask(name, context, targets);
+                continue;
+            }
             var slots = PopulationTokenInputs.RandomSlots(population, population.Groups[left], _inputs.PopulationSlots, random);
-            yield return new GroupTask(name, template.Context.Select(Mix).ToArray(), template.Targets.Select(Mix).ToArray(),
-                new PopulationTokenInputs(population, _inputs, name, slots, alsoExclude: population.Groups[left]));
+            yield return new GroupTask(name, context, targets, new PopulationTokenInputs(population, _inputs, name, slots, alsoExclude: population.Groups[left]));
         }
     }
 

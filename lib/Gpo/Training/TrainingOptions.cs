@@ -28,12 +28,17 @@ public sealed record TrainingOptions
     public int Patience { get; init; }
 
     /// <summary>
-    /// With <see cref="PopulationInputs.Groups"/>: pseudo-groups added to every step, each a random mixture (Dirichlet(1)
-    /// weights) of the training-side groups but one, the one left out also of its features; its tokens use the questions of
-    /// a real group's task of the step. They teach the model to find a group's resemblance to the training groups from its
-    /// context; 0 for none; −1 (the default) for as many as the meta-train groups with gpo-groups, none otherwise.
+    /// Pseudo-groups added to every step; each uses the questions of a random real task of the step and answers with a random
+    /// mixture (Dirichlet(1) weights) of other groups' distributions. They teach the model to find a group's resemblance to
+    /// the training groups from its context. With <see cref="PopulationInputs.Groups"/> the mixture is of the training-side
+    /// groups but one, the one left out also of its features; with <see cref="PopulationInputs.Mix"/> it is of the meta-train
+    /// groups (validation groups stay unseen). 0 for none; −1 (the default): as many as the meta-train groups with gpo-groups,
+    /// <see cref="DefaultMixPseudoGroups"/> with gpo-mix, none otherwise.
     /// </summary>
     public int PseudoGroups { get; init; } = -1;
+
+    /// <summary>gpo-mix's pseudo-groups per step when <see cref="PseudoGroups"/> is −1 (the pilot's setting: docs/gpo-variants.md).</summary>
+    public const int DefaultMixPseudoGroups = 8;
 
     /// <summary>What the model reads besides x (the paper's module: nothing); see <see cref="Model.GpoInputs"/>.</summary>
     public PopulationInputs Population { get; init; } = PopulationInputs.None;
@@ -57,4 +62,11 @@ public enum PopulationInputs
     /// group's context (leave-one-question-out ridge on the training-side groups' deviations from p̄): GPO learns to correct it.
     /// </summary>
     Residual,
+
+    /// <summary>
+    /// <c>gpo-mix</c>: the paper's module (x alone, nothing else changed), meta-trained with <see cref="TrainingOptions.PseudoGroups"/>
+    /// besides the real groups: random mixtures of the meta-train groups' answers, which only the context tells apart, so the
+    /// model must read it. It needs no population at prediction time and ranks new texts like <c>gpo</c>.
+    /// </summary>
+    Mix,
 }
