@@ -321,4 +321,52 @@ public sealed class FigureTests : IDisposable
         int p = a + b - c, pa = Math.Abs(p - a), pb = Math.Abs(p - b), pc = Math.Abs(p - c);
         return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
     }
+
+    [Fact]
+    public void Many_traces_get_distinct_colours_and_a_legend_column_right_of_an_unchanged_plot()
+    {
+        var names = Enumerable.Range(0, 10).Select(i => $"method number {i}").ToList();
+        var figure = new Figure("Many methods", 820, 460);
+        foreach (var name in names) figure.AddScatter(name, [1, 2], [0.5, 0.6]);
+        Assert.True(figure.LegendAtRight);
+        var json = JsonNode.Parse(figure.ToJson())!;
+        Assert.Equal(10, json["data"]!.AsArray().Select(t => (string)t!["marker"]!["color"]!).Distinct().Count());
+        var layout = json["layout"]!;
+        // "method number 9": 15 characters at 13 px × 0.55, plus symbol and gaps: 28 + 107.25 + 16 → 152 px.
+        Assert.Equal(152, figure.LegendColumnWidth);
+        Assert.Equal(820 + 152, (int)layout["width"]!);
+        Assert.Equal(24 + 152, (int)layout["margin"]!["r"]!); // plot area: 820 − 72 − 24 wide, as with a row legend
+        Assert.Equal("v", (string)layout["legend"]!["orientation"]!);
+        Assert.Equal(1.02, (double)layout["legend"]!["x"]!);
+
+        var svg = XDocument.Parse(FigureSvg.Render(figure)).Root!;
+        Assert.Equal("972", (string)svg.Attribute("width")!);
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        var legendTexts = svg.Elements(ns + "text").Where(t => names.Contains(t.Value)).ToList();
+        Assert.Equal(10, legendTexts.Count);
+        Assert.All(legendTexts, t => Assert.True(double.Parse((string)t.Attribute("x")!, System.Globalization.CultureInfo.InvariantCulture) > 820 - 24, "legend text inside the plot"));
+        Assert.Equal(10, legendTexts.Select(t => (string)t.Attribute("y")!).Distinct().Count()); // one entry per line
+
+        // Six traces keep the row above the plot.
+        var few = new Figure("Few", 820, 460);
+        foreach (var name in names.Take(Figure.MaxLegendRow)) few.AddScatter(name, [1, 2], [0.5, 0.6]);
+        Assert.False(few.LegendAtRight);
+        Assert.Equal(820, (int)JsonNode.Parse(few.ToJson())!["layout"]!["width"]!);
+        Assert.Equal("h", (string)JsonNode.Parse(few.ToJson())!["layout"]!["legend"]!["orientation"]!);
+    }
+
+    [Fact]
+    public void Training_curves_of_many_runs_show_the_seed_0_run_of_each_split()
+    {
+        IReadOnlyList<JsonObject> Curve() => [new JsonObject { ["step"] = 0, ["validation_alignment_w1"] = 0.9 }, new JsonObject { ["step"] = 100, ["validation_alignment_w1"] = 0.95 }];
+        var runs = (from fraction in new[] { "0.4", "0.6", "0.8" }
+                    from seed in Enumerable.Range(0, 10)
+                    from variant in new[] { "", "-gpo-residual" }
+                    select ($"{fraction}-seed{seed}{variant}", Curve())).ToList();
+        var figure = ResultFigures.TrainingCurves("d", runs, "validation_alignment_w1");
+        Assert.Equal(["0.4-seed0", "0.4-seed0-gpo-residual", "0.6-seed0", "0.6-seed0-gpo-residual", "0.8-seed0", "0.8-seed0-gpo-residual"], figure.Traces.Select(t => t.Name));
+        Assert.Contains("seed 0 of each split", figure.Title, StringComparison.Ordinal);
+        // Few runs: all of them.
+        Assert.Equal(3, ResultFigures.TrainingCurves("d", runs.Take(3).ToList(), "validation_alignment_w1").Traces.Count);
+    }
 }

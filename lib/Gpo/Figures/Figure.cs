@@ -100,6 +100,21 @@ public sealed class Figure
 
     public int Height { get; }
 
+    /// <summary>
+    /// More traces than fit one legend row under the title get a legend column right of the plot instead (a wrapped
+    /// row would run into the title); the figure grows by <see cref="LegendColumnWidth"/> so the plot keeps its size.
+    /// </summary>
+    public bool LegendAtRight => _traces.Count > MaxLegendRow;
+
+    /// <summary>The most traces whose legend stays one row above the plot.</summary>
+    public const int MaxLegendRow = 6;
+
+    /// <summary>The width added for the legend column (0 without one): symbol, gap and the longest name, estimated.</summary>
+    public int LegendColumnWidth => LegendAtRight ? (int)Math.Ceiling(28 + _traces.Max(t => ApproximateTextWidth(t.Name)) + 16) : 0;
+
+    /// <summary>An estimate of a text's width in pixels at 13 px Arial-like type (legend layout only).</summary>
+    internal static double ApproximateTextWidth(string text) => text.Length * 13 * 0.55;
+
     public string? XAxisTitle { get; init; }
 
     public string? YAxisTitle { get; init; }
@@ -215,14 +230,14 @@ public sealed class Figure
         writer.WriteNumber("size", 13);
         writer.WriteString("color", "#222222");
         writer.WriteEndObject();
-        writer.WriteNumber("width", Width);
+        writer.WriteNumber("width", Width + LegendColumnWidth);
         writer.WriteNumber("height", Height);
         writer.WriteBoolean("autosize", false);
         writer.WriteString("paper_bgcolor", "#ffffff");
         writer.WriteString("plot_bgcolor", "#ffffff");
         writer.WriteStartObject("margin");
         writer.WriteNumber("l", 72);
-        writer.WriteNumber("r", 24);
+        writer.WriteNumber("r", 24 + LegendColumnWidth);
         writer.WriteNumber("t", 96);
         writer.WriteNumber("b", 64);
         writer.WriteEndObject();
@@ -231,11 +246,22 @@ public sealed class Figure
         WriteAxis(writer, "yaxis", YAxisTitle, YRange, grid: true, categories: false);
         writer.WriteBoolean("showlegend", _traces.Count > 1);
         writer.WriteStartObject("legend");
-        writer.WriteString("orientation", "h");
-        writer.WriteNumber("x", 0);
-        writer.WriteString("xanchor", "left");
-        writer.WriteNumber("y", 1.02);
-        writer.WriteString("yanchor", "bottom");
+        if (LegendAtRight)
+        {
+            writer.WriteString("orientation", "v");
+            writer.WriteNumber("x", 1.02);
+            writer.WriteString("xanchor", "left");
+            writer.WriteNumber("y", 1);
+            writer.WriteString("yanchor", "top");
+        }
+        else
+        {
+            writer.WriteString("orientation", "h");
+            writer.WriteNumber("x", 0);
+            writer.WriteString("xanchor", "left");
+            writer.WriteNumber("y", 1.02);
+            writer.WriteString("yanchor", "bottom");
+        }
         writer.WriteEndObject();
         if (_traces.Any(t => t.Kind == TraceKind.Bar))
         {

@@ -7,7 +7,7 @@ namespace Gpo.Figures;
 
 /// <summary>
 /// A static SVG drawing of a <see cref="Figure"/> in the same layout as plotly's (title top left, legend
-/// row under it, y grid, outside ticks, error bars, grouped bars), for notebook viewers that run no script
+/// row under it, or a column right of the plot with many traces, y grid, outside ticks, error bars, grouped bars), for notebook viewers that run no script
 /// when no Chromium is there to make a PNG. Deterministic: same figure, same bytes.
 /// </summary>
 public static class FigureSvg
@@ -18,13 +18,13 @@ public static class FigureSvg
     public static string Render(Figure figure)
     {
         ArgumentNullException.ThrowIfNull(figure);
-        double width = figure.Width, height = figure.Height;
-        var plot = new PlotArea(MarginLeft, MarginTop, width - MarginRight, height - MarginBottom);
+        double width = figure.Width + figure.LegendColumnWidth, height = figure.Height;
+        var plot = new PlotArea(MarginLeft, MarginTop, figure.Width - MarginRight, height - MarginBottom);
         var svg = new StringBuilder();
         svg.Append(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"{Escape(Figure.FontFamily)}\" font-size=\"{FontSize}\" fill=\"#222222\">\n"));
         svg.Append(Invariant($"<rect width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>\n"));
         svg.Append(Invariant($"<text x=\"{F(0.02 * width)}\" y=\"34\" font-size=\"{TitleFontSize}\">{Escape(figure.Title)}</text>\n"));
-        if (figure.Traces.Count > 1) AppendLegend(svg, figure, plot.Left);
+        if (figure.Traces.Count > 1) AppendLegend(svg, figure, plot);
 
         var (yMin, yMax, yStep, yDecimals) = YScale(figure);
         double YPixel(double y) => plot.Bottom - (y - yMin) / (yMax - yMin) * (plot.Bottom - plot.Top);
@@ -58,10 +58,11 @@ public static class FigureSvg
     /// <summary>Maps (trace index, point index) to the x pixel of the point's centre, and gives the bar width.</summary>
     private sealed record XPixels(Func<int, int, double> Center, double BarWidth);
 
-    private static void AppendLegend(StringBuilder svg, Figure figure, double left)
+    private static void AppendLegend(StringBuilder svg, Figure figure, PlotArea plot)
     {
-        var x = left;
-        const double y = 66;
+        var column = figure.LegendAtRight; // a column right of the plot, else one row under the title
+        var x = column ? plot.Right + 12 : plot.Left;
+        var y = column ? plot.Top + 8 : 66;
         foreach (var trace in figure.Traces)
         {
             if (trace.Kind == TraceKind.Bar)
@@ -69,7 +70,8 @@ public static class FigureSvg
             else
                 svg.Append(Invariant($"<line x1=\"{F(x)}\" x2=\"{F(x + 22)}\" y1=\"{F(y)}\" y2=\"{F(y)}\" stroke=\"{trace.Color}\" stroke-width=\"2\"/><circle cx=\"{F(x + 11)}\" cy=\"{F(y)}\" r=\"3.5\" fill=\"{trace.Color}\"/>\n"));
             svg.Append(Invariant($"<text x=\"{F(x + 28)}\" y=\"{F(y + 4.5)}\">{Escape(trace.Name)}</text>\n"));
-            x += 28 + ApproximateTextWidth(trace.Name) + 24;
+            if (column) y += 20;
+            else x += 28 + Figure.ApproximateTextWidth(trace.Name) + 24;
         }
     }
 
@@ -180,9 +182,6 @@ public static class FigureSvg
         var decimals = Math.Max(0, niceMantissa == 10 ? -exponent - 1 : -exponent);
         return (Math.Floor(min / step + 1e-9) * step, Math.Ceiling(max / step - 1e-9) * step, step, decimals);
     }
-
-    /// <summary>An estimate of a text's width in pixels at 13 px Arial-like type (legend spacing only).</summary>
-    private static double ApproximateTextWidth(string text) => text.Length * FontSize * 0.5;
 
     private static string F(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
 

@@ -7,9 +7,12 @@ namespace Gpo.Figures;
 /// </summary>
 public static class Palette
 {
-    /// <summary>Blue, orange, bluish green, vermillion, reddish purple, sky blue, yellow, black — as <c>#rrggbb</c>.</summary>
+    /// <summary>
+    /// Blue, orange, bluish green, vermillion, reddish purple, sky blue, yellow, black (Okabe–Ito), then indigo, wine,
+    /// olive and grey (Paul Tol's muted scheme) for figures with more than eight series — as <c>#rrggbb</c>.
+    /// </summary>
     public static IReadOnlyList<string> Colors { get; } =
-        ["#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#f0e442", "#000000"];
+        ["#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#f0e442", "#000000", "#332288", "#882255", "#999933", "#888888"];
 
     /// <summary>The colour of the trace at <paramref name="traceIndex"/>.</summary>
     public static string ColorAt(int traceIndex) => Colors[traceIndex % Colors.Count];

@@ -8,7 +8,7 @@ namespace Gpo.Figures;
 /// The figures of a reproduction, each built only from numbers recomputed from <c>predictions.csv</c>
 /// (<see cref="ResultsSummary"/>) or from the runs' <c>metrics.jsonl</c>.
 /// </summary>
-public static class ResultFigures
+public static partial class ResultFigures
 {
     /// <summary>Display names for method ids, in the order bars and lines are drawn.</summary>
     public static readonly IReadOnlyList<(string Id, string Label)> Methods =
@@ -84,12 +84,16 @@ public static class ResultFigures
         return figure;
     }
 
-    /// <summary>Validation score against training step for every run (from each run's metrics.jsonl).</summary>
+    /// <summary>
+    /// Validation score against training step for every run (from each run's metrics.jsonl); with more runs than the
+    /// palette has colours, the seed-0 run of each split and variant (the others stay in runs/*/metrics.jsonl).
+    /// </summary>
     public static Figure TrainingCurves(string dataset, IReadOnlyList<(string Run, IReadOnlyList<JsonObject> Metrics)> runs, string validationKey)
     {
         ArgumentNullException.ThrowIfNull(runs);
-        // Wide enough for one legend row of nine runs (a wrapped legend runs into the title).
-        var figure = new Figure($"{dataset}: validation alignment during meta-training", Math.Max(820, 160 + 100 * runs.Count), 460)
+        var some = runs.Count > Palette.Colors.Count;
+        if (some) runs = runs.Where(r => SeedZero().IsMatch(r.Run)).ToList();
+        var figure = new Figure($"{dataset}: validation alignment during meta-training{(some ? " (seed 0 of each split)" : "")}", 820, 460)
         {
             XAxisTitle = "step",
             YAxisTitle = validationKey.Replace("validation_", "validation ", StringComparison.Ordinal),
@@ -102,6 +106,9 @@ public static class ResultFigures
         }
         return figure;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("-seed0(-|$)")]
+    private static partial System.Text.RegularExpressions.Regex SeedZero();
 
     /// <summary>True for a k-sweep split label such as <c>0.6-k5</c>.</summary>
     public static bool IsSweep(string split) => split.Contains("-k", StringComparison.Ordinal);
