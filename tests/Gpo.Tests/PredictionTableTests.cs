@@ -38,7 +38,7 @@ public sealed class PredictionTableTests : IDisposable
         PredictionTable.Write(Path.Combine(_folder, "p.csv.gz"), rows);
         using var gzip = new System.IO.Compression.GZipStream(File.OpenRead(Path.Combine(_folder, "p.csv.gz")), System.IO.Compression.CompressionMode.Decompress);
         Assert.Equal(File.ReadAllText(Path.Combine(_folder, "p.csv")), new StreamReader(gzip).ReadToEnd());
-        Assert.StartsWith("method,split,seed,group,question_id,option_index,ordinal,predicted,observed,covered\n", File.ReadAllText(Path.Combine(_folder, "p.csv")));
+        Assert.StartsWith("split,seed,group,question_id,option_index,ordinal,observed,covered,m\n", File.ReadAllText(Path.Combine(_folder, "p.csv")));
     }
 
     [Fact]
@@ -72,5 +72,42 @@ public sealed class PredictionTableTests : IDisposable
         var bad = Path.Combine(_folder, "bad-flag.csv");
         File.WriteAllText(bad, string.Join(',', PredictionTable.Header) + "\ngpo,0.4,1,g,q,0,,0.5,0.5,yes\n");
         Assert.Contains("bad-flag.csv:2: column 'covered'", Assert.Throws<FormatException>(() => PredictionTable.Read(bad)).Message);
+    }
+
+    [Fact]
+    public void The_wide_form_holds_each_option_once_with_one_column_per_method()
+    {
+        var rows = PredictionTable.Rows("gpo", "0.6", 0, "g1", "q1", [0.2, 0.8], [0.25, 0.75], [1, 2], covered: true)
+            .Concat(PredictionTable.Rows("gpo", "0.6", 0, "g1", "q2", [0.5, 0.5], [0.4, 0.6], [1, 2], covered: true))
+            .Concat(PredictionTable.Rows("uniform", "0.6", 0, "g1", "q1", [0.5, 0.5], [0.25, 0.75], [1, 2], covered: true))
+            .ToList();
+        var path = Path.Combine(_folder, "wide.csv");
+        PredictionTable.Write(path, rows);
+        Assert.Equal(
+            "split,seed,group,question_id,option_index,ordinal,observed,covered,gpo,uniform\n" +
+            "0.6,0,g1,q1,0,1,0.25,1,0.2,0.5\n" +
+            "0.6,0,g1,q1,1,2,0.75,1,0.8,0.5\n" +
+            "0.6,0,g1,q2,0,1,0.4,1,0.5,\n" +
+            "0.6,0,g1,q2,1,2,0.6,1,0.5,\n", File.ReadAllText(path));
+        // Read back: every method's rows (uniform did not predict q2), each question's options together.
+        Assert.Equal(rows, PredictionTable.Read(path));
+        Assert.Equal(["gpo", "gpo", "uniform"], PredictionTable.Questions(PredictionTable.Read(path)).Select(q => q.Method));
+
+        var bad = Path.Combine(_folder, "bad.csv");
+        File.WriteAllText(bad, "split,seed,group,question_id,option_index,ordinal,observed,covered,gpo\n0.6,0,g1,q1,0,1,0.25,1,x\n");
+        Assert.Contains("bad.csv:2: column 'gpo': 'x' is not a number", Assert.Throws<FormatException>(() => PredictionTable.Read(bad)).Message);
+    }
+
+    [Fact]
+    public void Rows_that_disagree_on_the_observed_share_or_repeat_a_method_are_refused()
+    {
+        var observed = PredictionTable.Rows("a", "0.6", 0, "g", "q", [0.5, 0.5], [0.25, 0.75], null)
+            .Concat(PredictionTable.Rows("b", "0.6", 0, "g", "q", [0.5, 0.5], [0.3, 0.7], null));
+        var error = Assert.Throws<ArgumentException>(() => PredictionTable.Write(Path.Combine(_folder, "o.csv"), observed));
+        Assert.Contains("question 'q', option 0: b has another ordinal, observed share or covered flag", error.Message);
+        var twice = PredictionTable.Rows("a", "0.6", 0, "g", "q", [0.5, 0.5], [0.25, 0.75], null)
+            .Concat(PredictionTable.Rows("a", "0.6", 0, "g", "q", [0.4, 0.6], [0.25, 0.75], null));
+        Assert.Contains("a predicted it twice", Assert.Throws<ArgumentException>(() => PredictionTable.Write(Path.Combine(_folder, "t.csv"), twice)).Message);
+        Assert.False(File.Exists(Path.Combine(_folder, "o.csv")));
     }
 }

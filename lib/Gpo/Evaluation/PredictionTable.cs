@@ -29,9 +29,12 @@ public sealed record ScoredQuestion(
     double[] Predicted, double[] Observed, double[]? Ordinals, bool? Covered = null);
 
 /// <summary>
-/// Reads and writes a results folder's predictions (columns <see cref="Header"/>) atomically, as
-/// gzip-compressed CSV (<see cref="FileName"/>; a real run holds millions of rows) or plain CSV.
-/// Shares are written with 7 significant digits; every summary is computed from the file as written.
+/// Reads and writes a results folder's predictions atomically, as gzip-compressed CSV (<see cref="FileName"/>; a real
+/// run holds millions of predictions) or plain CSV. Written wide: one line per (split, seed, group, question, option)
+/// with the observed share once and one column per method (<see cref="WideKeyColumns"/>, then the methods; a method
+/// that did not predict that option leaves its cell empty) — a third of the long form's size. Files in the long form
+/// (<see cref="Header"/>: one line per method and option, with or without <c>covered</c>) are read too. Shares are
+/// written with 7 significant digits; every summary is computed from the file as written.
 /// </summary>
 public static class PredictionTable
 {
@@ -50,15 +53,54 @@ public static class PredictionTable
     public static readonly string[] Header =
         ["method", "split", "seed", "group", "question_id", "option_index", "ordinal", "predicted", "observed", "covered"];
 
-    /// <summary>Writes rows (gzip when <paramref name="path"/> ends in .gz); shares with 7 significant digits, ordinals exactly.</summary>
+    /// <summary>The leading columns of the wide form; the method columns follow, in the order the methods first appear.</summary>
+    public static readonly string[] WideKeyColumns = ["split", "seed", "group", "question_id", "option_index", "ordinal", "observed", "covered"];
+
+    /// <summary>
+    /// Writes rows in the wide form (gzip when <paramref name="path"/> ends in .gz); shares with 7 significant digits,
+    /// ordinals exactly. Rows of one option (same split, seed, group, question, option) must agree on the ordinal, the
+    /// observed share and <c>covered</c>, and a method may predict an option once.
+    /// </summary>
     public static void Write(string path, IEnumerable<PredictionRow> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        CsvFile.Write(path, Header, rows.Select(row => new[]
+        var methods = new List<string>();
+        var methodIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        var lines = new List<(string[] Key, Dictionary<int, string> Shares)>();
+        var lineOf = new Dictionary<(string, int, string, string, int), int>();
+        foreach (var row in rows)
         {
-            row.Method, row.Split, CsvFile.Integer(row.Seed), row.Group, row.QuestionId, CsvFile.Integer(row.OptionIndex),
-            row.Ordinal is { } ordinal ? CsvFile.Exact(ordinal) : "", CsvFile.Short(row.Predicted), CsvFile.Short(row.Observed),
-            row.Covered is { } covered ? (covered ? "1" : "0") : "",
+            if (!methodIndex.TryGetValue(row.Method, out var m))
+            {
+                if (WideKeyColumns.Contains(row.Method, StringComparer.Ordinal) || row.Method.Length == 0)
+                    throw new ArgumentException($"'{row.Method}' cannot be a method's name in a predictions file (it is a key column or empty).");
+                methodIndex[row.Method] = m = methods.Count;
+                methods.Add(row.Method);
+            }
+            string[] key =
+            [
+                row.Split, CsvFile.Integer(row.Seed), row.Group, row.QuestionId, CsvFile.Integer(row.OptionIndex),
+                row.Ordinal is { } ordinal ? CsvFile.Exact(ordinal) : "", CsvFile.Short(row.Observed), row.Covered is { } covered ? (covered ? "1" : "0") : "",
+            ];
+            var id = (row.Split, row.Seed, row.Group, row.QuestionId, row.OptionIndex);
+            if (!lineOf.TryGetValue(id, out var line))
+            {
+                lineOf[id] = line = lines.Count;
+                lines.Add((key, []));
+            }
+            else if (!lines[line].Key.AsSpan(5).SequenceEqual(key.AsSpan(5)))
+            {
+                throw new ArgumentException($"split {row.Split}, seed {row.Seed}, group '{row.Group}', question '{row.QuestionId}', option {row.OptionIndex}: {row.Method} has another ordinal, observed share or covered flag than the methods before it.");
+            }
+            if (!lines[line].Shares.TryAdd(m, CsvFile.Short(row.Predicted)))
+                throw new ArgumentException($"split {row.Split}, seed {row.Seed}, group '{row.Group}', question '{row.QuestionId}', option {row.OptionIndex}: {row.Method} predicted it twice.");
+        }
+        CsvFile.Write(path, [.. WideKeyColumns, .. methods], lines.Select(l =>
+        {
+            var record = new string[WideKeyColumns.Length + methods.Count];
+            l.Key.CopyTo(record, 0);
+            for (var m = 0; m < methods.Count; m++) record[WideKeyColumns.Length + m] = l.Shares.GetValueOrDefault(m, "");
+            return record;
         }));
     }
 
@@ -72,8 +114,10 @@ public static class PredictionTable
             MalformedData = CsvMalformedDataHandling.Throw,
         }, false);
         csv.ReadHeader();
+        if (csv.Headers.Count > WideKeyColumns.Length && csv.Headers.Take(WideKeyColumns.Length).SequenceEqual(WideKeyColumns))
+            return ReadWide(csv, path);
         var columns = csv.Headers.SequenceEqual(Header) ? Header.Length : csv.Headers.SequenceEqual(Header[..^1]) ? Header.Length - 1
-            : throw new FormatException($"{path}:1: expected header '{string.Join(',', Header)}', found '{string.Join(',', csv.Headers)}'.");
+            : throw new FormatException($"{path}:1: expected header '{string.Join(',', WideKeyColumns)},<method>...' (or the long form '{string.Join(',', Header)}'), found '{string.Join(',', csv.Headers)}'.");
         var rows = new List<PredictionRow>();
         while (Read(csv, path))
         {
@@ -100,6 +144,52 @@ public static class PredictionTable
             };
         }
         return rows;
+    }
+
+    /// <summary>The wide form: each method's rows in file order, the methods in column order.</summary>
+    private static List<PredictionRow> ReadWide(CsvReader csv, string path)
+    {
+        var headers = csv.Headers.ToArray();
+        var methods = headers[WideKeyColumns.Length..];
+        if (methods.Distinct(StringComparer.Ordinal).Count() != methods.Length || methods.Any(m => m.Length == 0))
+            throw new FormatException($"{path}:1: the method columns must have distinct, non-empty names.");
+        var perMethod = methods.Select(_ => new List<PredictionRow>()).ToArray();
+        while (Read(csv, path))
+        {
+            var line = csv.LineNumber;
+            if (csv.FieldCount != headers.Length)
+                throw new FormatException($"{path}:{line}: expected {headers.Length} columns, found {csv.FieldCount}.");
+            double Number(int index)
+            {
+                var text = csv.GetString(index);
+                return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+                    ? value
+                    : throw new FormatException($"{path}:{line}: column '{headers[index]}': '{text}' is not a number.");
+            }
+            int Integer(int index) => int.TryParse(csv.GetString(index), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
+                ? value
+                : throw new FormatException($"{path}:{line}: column '{headers[index]}': '{csv.GetString(index)}' is not an integer.");
+            bool? covered = csv.IsEmpty(7) ? null : csv.GetString(7) switch
+            {
+                "1" => true,
+                "0" => false,
+                var text => throw new FormatException($"{path}:{line}: column 'covered': '{text}' is not 0, 1 or empty."),
+            };
+            var split = csv.GetString(0);
+            var seed = Integer(1);
+            var group = csv.GetString(2);
+            var question = csv.GetString(3);
+            var option = Integer(4);
+            double? ordinal = csv.IsEmpty(5) ? null : Number(5);
+            var observed = Number(6);
+            for (var m = 0; m < methods.Length; m++)
+            {
+                var column = WideKeyColumns.Length + m;
+                if (csv.IsEmpty(column)) continue;
+                perMethod[m].Add(new PredictionRow(methods[m], split, seed, group, question, option, ordinal, Number(column), observed, covered));
+            }
+        }
+        return [.. perMethod.SelectMany(rows => rows)];
     }
 
     private static bool Read(CsvReader csv, string path)
