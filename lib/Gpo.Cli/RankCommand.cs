@@ -88,6 +88,8 @@ internal sealed class RankCommand : ICliCommand
             var checkpointPath = parseResult.GetValue(checkpoint)!;
             if (!File.Exists(checkpointPath)) throw new FileNotFoundException($"--checkpoint: no such file '{checkpointPath}'");
             var features = CheckpointFeatures.ForCheckpoint(checkpointPath);
+            var model = GpoCheckpoint.Load<float>(checkpointPath);
+            if (model.Inputs.Population) return RankWithPopulation(parseResult, checkpointPath, model, features);
             if (features is { Source: not "encoder" })
                 throw new ArgumentException($"{checkpointPath}: trained on the {features.Dataset} dataset's own features ({features.ConfigFile}), not on encoder features, so it cannot score texts");
 
@@ -140,7 +142,6 @@ internal sealed class RankCommand : ICliCommand
             using var client = candidateTexts is null ? llm.Client(parseResult) ?? throw new ArgumentException("--samples needs --llm-server and --llm-model") : null;
 
             // The reward model: the checkpoint with the encoder and template it was trained with.
-            var model = GpoCheckpoint.Load<float>(checkpointPath);
             var bert = FeatureSource.BuiltInEncoder(parseResult.GetValue(encoderFolder), m => Console.Error.WriteLine(m));
             if (features?.EncoderIdentity is { } trained && trained != bert.Identity)
                 throw new ArgumentException($"{checkpointPath} was trained with encoder '{trained}' ({features.ConfigFile}), but --model/GPO_MODEL gives '{bert.Identity}'");
@@ -173,13 +174,86 @@ internal sealed class RankCommand : ICliCommand
 
             var output = ranking.ToJson();
             output["checkpoint"] = checkpointPath;
+            output["method"] = model.Inputs.MethodName;
             output["template"] = usedTemplate.Name;
             output["context_questions"] = groupProfile.Context.Count;
             if (dataset is not null) output["context_ids"] = new JsonArray([.. contextIds.Select(id => (JsonNode)id)]);
             if (llmDescription is not null) output["llm"] = llmDescription;
-            Console.Out.WriteLine(output.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+            Write(output);
             return 0;
         }));
         return command;
+
+        // A population checkpoint (gpo-prior, gpo-groups, gpo-residual) ranks a dataset question's options: they have the
+        // training-side groups' answers its features need; free texts do not.
+        int RankWithPopulation(ParseResult parseResult, string checkpointPath, GpoModel<float> model, CheckpointFeatures? features)
+        {
+            var variant = model.Inputs.MethodName;
+            if (parseResult.GetValue(question) is not { } questionId || parseResult.GetValue(profile) is not null
+                || parseResult.GetValue(candidates) is { Length: > 0 } || parseResult.GetValue(samples) > 0 || parseResult.GetValue(prompt) is not null)
+                throw new ArgumentException($"{checkpointPath} is a {variant} checkpoint: it reads what the training-side groups answered for each option, which free-text candidates (--prompt, --candidate, --samples, --profile) do not have; rank a dataset question's options with --data, --group and --question (or free texts with a gpo checkpoint)");
+            var name = parseResult.GetValue(data) ?? throw new ArgumentException("--question needs --data (the dataset the question id belongs to)");
+            var groupName = parseResult.GetValue(group) ?? throw new ArgumentException("--data needs --group (the group to rank for)");
+            var dataset = DatasetLoader.Load(name, parseResult.GetValue(format), parseResult.GetValue(dataRoot));
+            dataset.GroupIndex(groupName);
+            dataset.QuestionIndex(questionId);
+            var explicitContext = parseResult.GetValue(context) ?? [];
+            var contextIds = explicitContext.Length > 0 ? explicitContext : ContextDraw.For(dataset, [groupName], parseResult.GetValue(k), parseResult.GetValue(seed))[0].ContextQuestionIds;
+            if (contextIds.Contains(questionId)) throw new ArgumentException($"--question {questionId} is one of the group's context questions in this draw; choose another question or --seed");
+
+            // The features the checkpoint was trained on, made the way gpo train and gpo reproduce make them.
+            var modelFolder = parseResult.GetValue(encoderFolder);
+            string? templateName = null;
+            PreferenceDataset withFeatures;
+            if (features is { Source: not "encoder" })
+            {
+                if (dataset.Features is null || modelFolder is not null)
+                    throw new ArgumentException($"{checkpointPath} was trained on the {features.Dataset} dataset's own features ({features.ConfigFile}); --data must be that dataset, without --model");
+                withFeatures = dataset;
+            }
+            else if (features?.Template is null && dataset.Features is not null && modelFolder is null && parseResult.GetValue(template) is null)
+            {
+                Console.Error.WriteLine($"gpo rank: no run config.json next to {checkpointPath}: using {dataset.Name}'s own features");
+                withFeatures = dataset;
+            }
+            else
+            {
+                EmbeddingTemplate usedTemplate;
+                if (features?.Template is { } t)
+                {
+                    if (parseResult.GetValue(template) is { } requested && EmbeddingTemplate.FromNameOrPattern(requested).Pattern != t.Pattern)
+                        throw new ArgumentException($"--template differs from the checkpoint's training template '{t.Name}' ({features.ConfigFile})");
+                    usedTemplate = t;
+                }
+                else
+                {
+                    usedTemplate = EmbeddingTemplate.FromNameOrPattern(parseResult.GetValue(template) ?? EmbeddingTemplate.Compact.Name);
+                    Console.Error.WriteLine($"gpo rank: no run config.json next to {checkpointPath}: assuming template '{usedTemplate.Name}' and no post-processing");
+                }
+                if (dataset.Features is not null)
+                    throw new ArgumentException($"{checkpointPath} reads encoder features, but {dataset.Name} brings its own features: give the dataset it was trained on");
+                var (attached, description) = FeatureSource.Attach(dataset, null, modelFolder, usedTemplate, features?.Postprocessing ?? FeaturePostprocessing.None,
+                    parseResult.GetValue(cache), m => Console.Error.WriteLine(m));
+                var encoderIdentity = (string?)description["features"]?["encoder"];
+                if (features?.EncoderIdentity is { } trained && trained != encoderIdentity)
+                    throw new ArgumentException($"{checkpointPath} was trained with encoder '{trained}' ({features.ConfigFile}), but --model/GPO_MODEL gives '{encoderIdentity}'");
+                withFeatures = attached;
+                templateName = usedTemplate.Name;
+            }
+
+            var ranking = DatasetQuestionRanker.FromCheckpoint(checkpointPath, withFeatures).Rank(groupName, contextIds, questionId);
+            var output = ranking.ToJson();
+            output["checkpoint"] = checkpointPath;
+            output["method"] = variant;
+            if (templateName is not null) output["template"] = templateName;
+            output["question_id"] = questionId;
+            output["context_questions"] = contextIds.Count;
+            output["context_ids"] = new JsonArray([.. contextIds.Select(id => (JsonNode)id)]);
+            Write(output);
+            return 0;
+        }
     }
+
+    private static void Write(JsonObject output) =>
+        Console.Out.WriteLine(output.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
 }

@@ -6,7 +6,11 @@ namespace Gpo.Evaluation;
 public static class EpisodeFactory
 {
     /// <summary>One question of a group as tokens: per-option features and the group's distribution.</summary>
-    public static EpisodeQuestion Question(PreferenceDataset dataset, string group, string questionId)
+    public static EpisodeQuestion Question(PreferenceDataset dataset, string group, string questionId) =>
+        Unanswered(dataset, questionId) with { Distribution = [.. dataset.GetDistribution(group, questionId)] };
+
+    /// <summary>A question as tokens without any group's distribution: a query to predict (the group need not have answered it).</summary>
+    public static EpisodeQuestion Unanswered(PreferenceDataset dataset, string questionId)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         var features = dataset.Features
@@ -16,7 +20,7 @@ public static class EpisodeFactory
         var options = new float[question.OptionCount][];
         for (var o = 0; o < options.Length; o++)
             options[o] = rows.Slice(o * features.Dimension, features.Dimension).ToArray();
-        return new EpisodeQuestion(questionId, options, [.. dataset.GetDistribution(group, questionId)]);
+        return new EpisodeQuestion(questionId, options, null);
     }
 
     /// <summary>Every question of <paramref name="group"/>, in dataset order (meta-training data).</summary>

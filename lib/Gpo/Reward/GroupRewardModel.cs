@@ -16,6 +16,21 @@ public sealed record CandidateRanking(string Group, string Prompt, IReadOnlyList
     /// <summary>The candidates from the group's favourite down.</summary>
     public IReadOnlyList<RankedCandidate> Ranked => Candidates.OrderBy(c => c.Rank).ToList();
 
+    /// <summary>
+    /// The ranking of <paramref name="candidates"/> by <paramref name="shares"/> (one per candidate, in input order):
+    /// the highest share is rank 1, ties go to the lower index.
+    /// </summary>
+    public static CandidateRanking FromShares(string group, string prompt, IReadOnlyList<string> candidates, IReadOnlyList<double> shares)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(shares);
+        if (shares.Count != candidates.Count) throw new ArgumentException($"{shares.Count} shares for {candidates.Count} candidates");
+        var order = Enumerable.Range(0, candidates.Count).OrderByDescending(i => shares[i]).ThenBy(i => i).ToList();
+        var rank = new int[order.Count];
+        for (var r = 0; r < order.Count; r++) rank[order[r]] = r + 1;
+        return new CandidateRanking(group, prompt, candidates.Select((text, i) => new RankedCandidate(i, text, shares[i], rank[i])).ToList());
+    }
+
     /// <summary>The candidate with rank 1.</summary>
     public RankedCandidate Best => Candidates.Single(c => c.Rank == 1);
 
@@ -58,7 +73,7 @@ public sealed class GroupRewardModel
         if (Postprocessing.Standardize)
             throw new ArgumentException("the checkpoint was trained on standardised features, whose statistics come from the training dataset: ranking new texts with it is not supported (train with --center or no post-processing)");
         if (model.Inputs.Population)
-            throw new ArgumentException($"this is a {model.Inputs.MethodName} checkpoint: it reads what the training-side groups answered for each option, which new candidate responses do not have; rank with a gpo (paper's module) checkpoint");
+            throw new ArgumentException($"this is a {model.Inputs.MethodName} checkpoint: it reads what the training-side groups answered for each option, which new candidate responses do not have; rank a dataset question's options with {nameof(DatasetQuestionRanker)} (gpo rank --data --group --question), or free texts with a gpo (paper's module) checkpoint");
         if (encoder.Dimension != model.Config.DimX)
             throw new ArgumentException($"the encoder gives {encoder.Dimension}-d vectors, the checkpoint expects {model.Config.DimX}-d features: use the encoder the checkpoint was trained with");
         Model = model;
@@ -107,8 +122,6 @@ public sealed class GroupRewardModel
         for (var i = 0; i < options.Length; i++) options[i] = vectors.AsSpan(d * row++, d).ToArray();
 
         var shares = GpoInference.Predict(Model, context, [new TargetQuestion(options)]).Predictions[0];
-        var order = Enumerable.Range(0, candidates.Count).OrderByDescending(i => shares[i]).ThenBy(i => i).ToList();
-        var ranked = candidates.Select((text, i) => new RankedCandidate(i, text, shares[i], order.IndexOf(i) + 1)).ToList();
-        return new CandidateRanking(profile.Group, prompt, ranked);
+        return CandidateRanking.FromShares(profile.Group, prompt, candidates, [.. shares.Select(v => (double)v)]);
     }
 }
