@@ -323,7 +323,7 @@ public sealed class FigureTests : IDisposable
     }
 
     [Fact]
-    public void Many_traces_get_distinct_colours_and_a_legend_column_right_of_an_unchanged_plot()
+    public void Many_traces_get_distinct_colours_and_a_legend_column_right_of_the_plot()
     {
         var names = Enumerable.Range(0, 10).Select(i => $"method number {i}").ToList();
         var figure = new Figure("Many methods", 820, 460);
@@ -334,17 +334,17 @@ public sealed class FigureTests : IDisposable
         var layout = json["layout"]!;
         // "method number 9": 15 characters at 13 px × 0.55, plus symbol and gaps: 28 + 107.25 + 16 → 152 px.
         Assert.Equal(152, figure.LegendColumnWidth);
-        Assert.Equal(820 + 152, (int)layout["width"]!);
-        Assert.Equal(24 + 152, (int)layout["margin"]!["r"]!); // plot area: 820 − 72 − 24 wide, as with a row legend
+        Assert.Equal(820, (int)layout["width"]!); // the figure keeps its size; the plot is 152 px narrower
+        Assert.Equal(24 + 152, (int)layout["margin"]!["r"]!);
         Assert.Equal("v", (string)layout["legend"]!["orientation"]!);
         Assert.Equal(1.02, (double)layout["legend"]!["x"]!);
 
         var svg = XDocument.Parse(FigureSvg.Render(figure)).Root!;
-        Assert.Equal("972", (string)svg.Attribute("width")!);
+        Assert.Equal("820", (string)svg.Attribute("width")!);
         XNamespace ns = "http://www.w3.org/2000/svg";
         var legendTexts = svg.Elements(ns + "text").Where(t => names.Contains(t.Value)).ToList();
         Assert.Equal(10, legendTexts.Count);
-        Assert.All(legendTexts, t => Assert.True(double.Parse((string)t.Attribute("x")!, System.Globalization.CultureInfo.InvariantCulture) > 820 - 24, "legend text inside the plot"));
+        Assert.All(legendTexts, t => Assert.True(double.Parse((string)t.Attribute("x")!, System.Globalization.CultureInfo.InvariantCulture) > 820 - 24 - 152, "legend text inside the plot"));
         Assert.Equal(10, legendTexts.Select(t => (string)t.Attribute("y")!).Distinct().Count()); // one entry per line
 
         // Six traces keep the row above the plot.

@@ -102,14 +102,14 @@ public sealed class Figure
 
     /// <summary>
     /// More traces than fit one legend row under the title get a legend column right of the plot instead (a wrapped
-    /// row would run into the title); the figure grows by <see cref="LegendColumnWidth"/> so the plot keeps its size.
+    /// row would run into the title); the plot gives up <see cref="LegendColumnWidth"/> of the figure's width for it.
     /// </summary>
     public bool LegendAtRight => _traces.Count > MaxLegendRow;
 
     /// <summary>The most traces whose legend stays one row above the plot.</summary>
     public const int MaxLegendRow = 6;
 
-    /// <summary>The width added for the legend column (0 without one): symbol, gap and the longest name, estimated.</summary>
+    /// <summary>The width of the legend column (0 without one): symbol, gap and the longest name, estimated.</summary>
     public int LegendColumnWidth => LegendAtRight ? (int)Math.Ceiling(28 + _traces.Max(t => ApproximateTextWidth(t.Name)) + 16) : 0;
 
     /// <summary>An estimate of a text's width in pixels at 13 px Arial-like type (legend layout only).</summary>
@@ -230,7 +230,7 @@ public sealed class Figure
         writer.WriteNumber("size", 13);
         writer.WriteString("color", "#222222");
         writer.WriteEndObject();
-        writer.WriteNumber("width", Width + LegendColumnWidth);
+        writer.WriteNumber("width", Width);
         writer.WriteNumber("height", Height);
         writer.WriteBoolean("autosize", false);
         writer.WriteString("paper_bgcolor", "#ffffff");

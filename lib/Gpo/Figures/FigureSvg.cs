@@ -18,8 +18,8 @@ public static class FigureSvg
     public static string Render(Figure figure)
     {
         ArgumentNullException.ThrowIfNull(figure);
-        double width = figure.Width + figure.LegendColumnWidth, height = figure.Height;
-        var plot = new PlotArea(MarginLeft, MarginTop, figure.Width - MarginRight, height - MarginBottom);
+        double width = figure.Width, height = figure.Height;
+        var plot = new PlotArea(MarginLeft, MarginTop, width - MarginRight - figure.LegendColumnWidth, height - MarginBottom);
         var svg = new StringBuilder();
         svg.Append(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"{Escape(Figure.FontFamily)}\" font-size=\"{FontSize}\" fill=\"#222222\">\n"));
         svg.Append(Invariant($"<rect width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>\n"));

@@ -31,7 +31,7 @@ public static partial class ResultFigures
         ArgumentNullException.ThrowIfNull(summary);
         var rows = summary.Where(r => r.Metric == metric && PairedComparison.IsMainSplit(r.Split)).ToList();
         var splits = rows.Select(r => r.Split).Distinct().OrderBy(s => double.Parse(s, CultureInfo.InvariantCulture)).ToList();
-        var figure = new Figure($"{dataset}: alignment with held-out groups (k = {k})", 820, 460)
+        var figure = new Figure($"{dataset}: alignment with held-out groups (k = {k})", 980, 460)
         {
             XAxisTitle = "meta-train fraction of groups",
             YAxisTitle = $"{metric} (mean ± std over seeds)",
@@ -52,7 +52,7 @@ public static partial class ResultFigures
         ArgumentNullException.ThrowIfNull(summary);
         var rows = summary.Where(r => r.Metric == metric && IsSweep(r.Split)).ToList();
         var fraction = rows.Select(r => r.Split[..r.Split.IndexOf("-k", StringComparison.Ordinal)]).FirstOrDefault() ?? "";
-        var figure = new Figure($"{dataset}: alignment vs number of context questions (meta-train fraction {fraction})", 820, 460)
+        var figure = new Figure($"{dataset}: alignment vs number of context questions (meta-train fraction {fraction})", 980, 460)
         {
             XAxisTitle = "context questions k",
             YAxisTitle = $"{metric} (mean ± std over seeds)",
@@ -72,7 +72,7 @@ public static partial class ResultFigures
         ArgumentNullException.ThrowIfNull(perGroup);
         var rows = perGroup.Where(r => r.Split == split).ToList();
         var groups = rows.Select(r => r.Group).Distinct().OrderBy(g => g, StringComparer.Ordinal).ToList();
-        var figure = new Figure($"{dataset}: per held-out group (meta-train fraction {split}, mean over seeds)", Math.Max(820, 90 + 60 * groups.Count), 500)
+        var figure = new Figure($"{dataset}: per held-out group (meta-train fraction {split}, mean over seeds)", Math.Max(980, 90 + 60 * groups.Count), 500)
         {
             XAxisTitle = "held-out group",
             YAxisTitle = metric,
@@ -93,7 +93,7 @@ public static partial class ResultFigures
         ArgumentNullException.ThrowIfNull(runs);
         var some = runs.Count > Palette.Colors.Count;
         if (some) runs = runs.Where(r => SeedZero().IsMatch(r.Run)).ToList();
-        var figure = new Figure($"{dataset}: validation alignment during meta-training{(some ? " (seed 0 of each split)" : "")}", 820, 460)
+        var figure = new Figure($"{dataset}: validation alignment during meta-training{(some ? " (seed 0 of each split)" : "")}", 980, 460)
         {
             XAxisTitle = "step",
             YAxisTitle = validationKey.Replace("validation_", "validation ", StringComparison.Ordinal),
