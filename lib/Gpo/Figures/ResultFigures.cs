@@ -13,8 +13,10 @@ public static partial class ResultFigures
     /// <summary>Display names for method ids, in the order bars and lines are drawn.</summary>
     public static readonly IReadOnlyList<(string Id, string Label)> Methods =
     [
-        ("uniform", "Uniform"), ("population_prior", "Population prior"), ("kernel_regression", "Kernel regression"),
-        ("ridge_probe", "Ridge probe (per group)"), ("gpo", "GPO"),
+        ("uniform", "Uniform"), ("population_prior", "Population prior"), ("tempered_prior", "Tempered prior"),
+        ("group_mixture", "Group mixture"), ("prior_residual", "Prior + residual (ridge)"), ("kernel_regression", "Kernel regression"),
+        ("ridge_probe", "Ridge probe (per group)"), ("gpo", "GPO (paper module)"), ("gpo-prior", "gpo-prior"), ("gpo-groups", "gpo-groups"),
+        ("gpo-mix", "gpo-mix"), ("gpo-residual", "gpo-residual"),
     ];
 
     private static string Label(string method) => Methods.FirstOrDefault(m => m.Id == method).Label ?? method;
