@@ -145,18 +145,7 @@ internal sealed class RankCommand : ICliCommand
             var bert = FeatureSource.BuiltInEncoder(parseResult.GetValue(encoderFolder), m => Console.Error.WriteLine(m));
             if (features?.EncoderIdentity is { } trained && trained != bert.Identity)
                 throw new ArgumentException($"{checkpointPath} was trained with encoder '{trained}' ({features.ConfigFile}), but --model/GPO_MODEL gives '{bert.Identity}'");
-            EmbeddingTemplate usedTemplate;
-            if (features?.Template is { } t)
-            {
-                if (parseResult.GetValue(template) is { } requested && EmbeddingTemplate.FromNameOrPattern(requested).Pattern != t.Pattern)
-                    throw new ArgumentException($"--template differs from the checkpoint's training template '{t.Name}' ({features.ConfigFile})");
-                usedTemplate = t;
-            }
-            else
-            {
-                usedTemplate = EmbeddingTemplate.FromNameOrPattern(parseResult.GetValue(template) ?? EmbeddingTemplate.Compact.Name);
-                Console.Error.WriteLine($"gpo rank: no run config.json next to {checkpointPath}: assuming template '{usedTemplate.Name}' and no post-processing");
-            }
+            var usedTemplate = TrainingTemplate(features, parseResult.GetValue(template), checkpointPath);
             var encoder = new CachedTextEncoder(bert, EmbeddingCache.For(bert, parseResult.GetValue(cache)), templateIdentity: usedTemplate.Identity);
             var reward = new GroupRewardModel(model, encoder, usedTemplate, features?.Postprocessing);
 
@@ -218,18 +207,7 @@ internal sealed class RankCommand : ICliCommand
             }
             else
             {
-                EmbeddingTemplate usedTemplate;
-                if (features?.Template is { } t)
-                {
-                    if (parseResult.GetValue(template) is { } requested && EmbeddingTemplate.FromNameOrPattern(requested).Pattern != t.Pattern)
-                        throw new ArgumentException($"--template differs from the checkpoint's training template '{t.Name}' ({features.ConfigFile})");
-                    usedTemplate = t;
-                }
-                else
-                {
-                    usedTemplate = EmbeddingTemplate.FromNameOrPattern(parseResult.GetValue(template) ?? EmbeddingTemplate.Compact.Name);
-                    Console.Error.WriteLine($"gpo rank: no run config.json next to {checkpointPath}: assuming template '{usedTemplate.Name}' and no post-processing");
-                }
+                var usedTemplate = TrainingTemplate(features, parseResult.GetValue(template), checkpointPath);
                 if (dataset.Features is not null)
                     throw new ArgumentException($"{checkpointPath} reads encoder features, but {dataset.Name} brings its own features: give the dataset it was trained on");
                 var (attached, description) = FeatureSource.Attach(dataset, null, modelFolder, usedTemplate, features?.Postprocessing ?? FeaturePostprocessing.None,
@@ -252,6 +230,20 @@ internal sealed class RankCommand : ICliCommand
             Write(output);
             return 0;
         }
+    }
+
+    /// <summary>The checkpoint's training template (a different --template is refused), or --template / compact when the run's config is missing.</summary>
+    private static EmbeddingTemplate TrainingTemplate(CheckpointFeatures? features, string? requested, string checkpointPath)
+    {
+        if (features?.Template is { } trained)
+        {
+            if (requested is not null && EmbeddingTemplate.FromNameOrPattern(requested).Pattern != trained.Pattern)
+                throw new ArgumentException($"--template differs from the checkpoint's training template '{trained.Name}' ({features.ConfigFile})");
+            return trained;
+        }
+        var assumed = EmbeddingTemplate.FromNameOrPattern(requested ?? EmbeddingTemplate.Compact.Name);
+        Console.Error.WriteLine($"gpo rank: no run config.json next to {checkpointPath}: assuming template '{assumed.Name}' and no post-processing");
+        return assumed;
     }
 
     private static void Write(JsonObject output) =>

@@ -124,16 +124,8 @@ public static class PredictionTable
             var line = csv.LineNumber;
             if (csv.FieldCount != columns)
                 throw new FormatException($"{path}:{line}: expected {columns} columns, found {csv.FieldCount}.");
-            double Number(int index)
-            {
-                var text = csv.GetString(index);
-                return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
-                    ? value
-                    : throw new FormatException($"{path}:{line}: column '{Header[index]}': '{text}' is not a number.");
-            }
-            int Integer(int index) => int.TryParse(csv.GetString(index), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
-                ? value
-                : throw new FormatException($"{path}:{line}: column '{Header[index]}': '{csv.GetString(index)}' is not an integer.");
+            double Number(int index) => ParseNumber(csv, index, Header[index], path, line);
+            int Integer(int index) => ParseInteger(csv, index, Header[index], path, line);
             rows.Add(new PredictionRow(csv.GetString(0), csv.GetString(1), Integer(2), csv.GetString(3), csv.GetString(4), Integer(5),
                 csv.IsEmpty(6) ? null : Number(6), Number(7), Number(8), columns < Header.Length || csv.IsEmpty(9) ? null : Covered()));
             bool Covered() => csv.GetString(9) switch
@@ -159,16 +151,8 @@ public static class PredictionTable
             var line = csv.LineNumber;
             if (csv.FieldCount != headers.Length)
                 throw new FormatException($"{path}:{line}: expected {headers.Length} columns, found {csv.FieldCount}.");
-            double Number(int index)
-            {
-                var text = csv.GetString(index);
-                return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
-                    ? value
-                    : throw new FormatException($"{path}:{line}: column '{headers[index]}': '{text}' is not a number.");
-            }
-            int Integer(int index) => int.TryParse(csv.GetString(index), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
-                ? value
-                : throw new FormatException($"{path}:{line}: column '{headers[index]}': '{csv.GetString(index)}' is not an integer.");
+            double Number(int index) => ParseNumber(csv, index, headers[index], path, line);
+            int Integer(int index) => ParseInteger(csv, index, headers[index], path, line);
             bool? covered = csv.IsEmpty(7) ? null : csv.GetString(7) switch
             {
                 "1" => true,
@@ -190,6 +174,22 @@ public static class PredictionTable
             }
         }
         return [.. perMethod.SelectMany(rows => rows)];
+    }
+
+    private static double ParseNumber(CsvReader csv, int index, string column, string path, long line)
+    {
+        var text = csv.GetString(index);
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new FormatException($"{path}:{line}: column '{column}': '{text}' is not a number.");
+    }
+
+    private static int ParseInteger(CsvReader csv, int index, string column, string path, long line)
+    {
+        var text = csv.GetString(index);
+        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new FormatException($"{path}:{line}: column '{column}': '{text}' is not an integer.");
     }
 
     private static bool Read(CsvReader csv, string path)
