@@ -54,22 +54,17 @@ public sealed class GpoPredictor : IPreferencePredictor
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(dataset);
         var model = GpoCheckpoint.Load<float>(path);
-        var population = model.Inputs.Population ? PopulationOf(path, model, dataset) : null;
+        IReadOnlyDictionary<string, string> metadata;
+        using (var file = IO.SafeTensors.Open(path)) metadata = file.Metadata;
+        var population = model.Inputs.Population ? PopulationOf(path, metadata, model, dataset) : null;
+        // The variant name a checkpoint records (e.g. gpo-mix); without one the name follows the model's inputs.
+        var name = metadata.TryGetValue(Training.MetaTrainer.VariantKey, out var variant) && variant.Length is > 0 and <= 64 ? variant : null;
         var engine = engineFor?.Invoke(model);
-        return (new GpoPredictor(model, name: VariantOf(path), population: population, engine: engine), engine);
+        return (new GpoPredictor(model, name: name, population: population, engine: engine), engine);
     }
 
-    /// <summary>The variant name a checkpoint records (e.g. <c>gpo-mix</c>), or null (then the name follows the model's inputs).</summary>
-    private static string? VariantOf(string path)
+    private static TrainingPopulation PopulationOf(string path, IReadOnlyDictionary<string, string> metadata, GpoModel<float> model, Data.PreferenceDataset dataset)
     {
-        using var file = IO.SafeTensors.Open(path);
-        return file.Metadata.TryGetValue(Training.MetaTrainer.VariantKey, out var variant) && variant.Length is > 0 and <= 64 ? variant : null;
-    }
-
-    private static TrainingPopulation PopulationOf(string path, GpoModel<float> model, Data.PreferenceDataset dataset)
-    {
-        using var file = IO.SafeTensors.Open(path);
-        var metadata = file.Metadata;
         if (!metadata.TryGetValue(Training.MetaTrainer.PopulationGroupsKey, out var groupsJson))
             throw new InvalidDataException($"{path}: a {model.Inputs.MethodName} checkpoint without __metadata__.{Training.MetaTrainer.PopulationGroupsKey}");
         string[] groups;

@@ -254,7 +254,8 @@ public sealed class MetaTrainer
     /// <summary>
     /// The step's pseudo-group tasks (<see cref="TrainingOptions.PseudoGroups"/>): each takes the questions of a random real task of the step, leaves one
     /// random training-side group out, and answers with a Dirichlet(1) mixture of the others' distributions (weights
-    /// renormalised over the groups that answered a question); its population features leave the same group out.
+    /// renormalised over the groups that answered a question); its population features leave the same group out. For
+    /// gpo-mix (no population features) the mixture is of all meta-train groups and the tokens are text only.
     /// </summary>
     internal IEnumerable<GroupTask> PseudoGroupTasks(List<GroupTask> realTasks, Random random)
     {
