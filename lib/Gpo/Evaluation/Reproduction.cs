@@ -47,6 +47,13 @@ public sealed record ReproductionOptions
 
     /// <summary>The GPO variants meta-trained per split (the paper's module and the population variants).</summary>
     public IReadOnlyList<PopulationInputs> Variants { get; init; } = [PopulationInputs.None, PopulationInputs.Prior, PopulationInputs.Residual];
+
+    /// <summary>
+    /// Also score <c>gpo-gated</c> (<see cref="CoverageGatedPredictor"/>) when the paper's module is among the variants and the
+    /// dataset is not dense (some group lacks some question, so a held-out group can meet questions no training-side group
+    /// answered): the paper's module on those, and on the rest the population method that scores best on the validation groups.
+    /// </summary>
+    public bool Gated { get; init; } = true;
 }
 
 /// <summary>One message of a reproduction's progress.</summary>
@@ -100,11 +107,16 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                     return (Trainer: trainer, Folder: variant == PopulationInputs.None ? label : $"{label}-{trainer.MethodName}");
                 }).ToList();
                 var baselines = Baselines(population).ToList();
-                var methodNames = trainers.Select(t => t.Trainer.MethodName).Concat(baselines.Select(b => b.Name)).Concat(options.ExtraMethods.Select(m => m.Name)).ToList();
+                var plain = options.Variants.ToList().IndexOf(PopulationInputs.None);
+                var gatedFolder = options.Gated && plain >= 0 && !dataset.IsDense ? $"{label}-{GatedName}" : null;
+                var methodNames = trainers.Select(t => t.Trainer.MethodName).Concat(gatedFolder is null ? [] : [GatedName])
+                    .Concat(baselines.Select(b => b.Name)).Concat(options.ExtraMethods.Select(m => m.Name)).ToList();
+                var unitFolders = trainers.Select(t => t.Folder).Concat(gatedFolder is null ? [] : [gatedFolder])
+                    .Select(f => Path.Combine(workFolder, dataset.Name, f)).ToList();
 
                 // Evaluation rows and run outcomes are kept per split and seed in the work folder: a rerun skips what is done.
                 var unitFile = Path.Combine(workFolder, dataset.Name, label + ".predictions.csv.gz");
-                if (ReadUnit(unitFile, methodNames, trainers.Select(t => Path.Combine(workFolder, dataset.Name, t.Folder)).ToList()) is { } cached)
+                if (ReadUnit(unitFile, methodNames, unitFolders) is { } cached)
                 {
                     progress?.Invoke(new ReproductionProgress("evaluate", $"{dataset.Name} {label}: done earlier ({Path.GetFileName(unitFile)})"));
                     foreach (var (trainer, folder) in trainers)
@@ -122,6 +134,15 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                     unitRuns.Add(result);
                     CopyRunRecord(run, Path.Combine(outputFolder, "runs", folder));
                     methods.Add(trainer.Predictor(GpoCheckpoint.Load<float>(run.BestCheckpoint)));
+                }
+                if (gatedFolder is not null)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    progress?.Invoke(new ReproductionProgress("evaluate", $"{dataset.Name} {label}: {GatedName} on the validation groups"));
+                    var offsetVariants = methods.Where(m => m is GpoPredictor { Model.Inputs.Population: true }).ToList();
+                    var (gated, gatedRun) = Gate(trainers[plain].Trainer, methods[plain], offsetVariants, baselines, population, unitFolders[^1], unitRuns[plain]);
+                    methods.Add(gated);
+                    unitRuns.Add(gatedRun);
                 }
                 methods.AddRange(baselines);
                 var unitRows = new List<PredictionRow>();
@@ -157,6 +178,33 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
         var report = ResultsReport.Regenerate(outputFolder);
         foreach (var note in report.Notes) progress?.Invoke(new ReproductionProgress("report", note));
         return new ReproductionResult(outputFolder, report.Summary, runs);
+    }
+
+    /// <summary>The coverage-gated GPO's method name (<see cref="CoverageGatedPredictor"/>).</summary>
+    public const string GatedName = "gpo-gated";
+
+    /// <summary>
+    /// The coverage-gated GPO of one split: the paper's module on uncovered pairs, and on covered pairs the candidate — the population
+    /// prior, <c>group_mixture</c>, <c>prior_residual</c> or a trained offset variant — whose gated predictor scores best on the
+    /// validation groups (ties: the earlier candidate). Its record carries that score and names the chosen pair of methods.
+    /// </summary>
+    public static (CoverageGatedPredictor Predictor, TrainingResult Record) Gate(MetaTrainer plainTrainer, IPreferencePredictor plain,
+        IEnumerable<IPreferencePredictor> offsetVariants, IEnumerable<IPreferencePredictor> baselines, TrainingPopulation population, string folder, TrainingResult plainRun)
+    {
+        ArgumentNullException.ThrowIfNull(plainTrainer);
+        ArgumentNullException.ThrowIfNull(plainRun);
+        var candidates = baselines.Where(b => b is PopulationPriorPredictor or GroupMixturePredictor or PriorResidualPredictor).Concat(offsetVariants).ToList();
+        if (candidates.Count == 0) throw new ArgumentException("No population method to gate with.", nameof(baselines));
+        CoverageGatedPredictor? best = null;
+        var bestScore = double.NaN;
+        foreach (var candidate in candidates)
+        {
+            var gated = new CoverageGatedPredictor(GatedName, candidate, plain, population);
+            var score = plainTrainer.ValidationScore(gated);
+            if (best is null || score > bestScore) (best, bestScore) = (gated, score);
+        }
+        return (best!, new TrainingResult(new RunFolder(folder), plainRun.BestStep, bestScore, plainRun.SelectionMetric, 0, Resumed: false, plainRun.LastStep,
+            $"covered: {best!.Covered.Name}; uncovered: {plain.Name}"));
     }
 
     /// <summary>The swap diagnostic's label, e.g. <c>0.6-swap</c>.</summary>
@@ -251,6 +299,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
             ["seconds"] = r.Seconds,
             ["last_step"] = r.LastStep,
             ["metric"] = r.SelectionMetric,
+            ["composition"] = r.Composition,
         })]).ToJsonString() + "\n");
 
     /// <summary>
@@ -271,7 +320,8 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
             if (entry is not null)
             {
                 runs.Add(new TrainingResult(new RunFolder(folder), entry["best_step"]!.GetValue<int>(), entry["best_score"]?.GetValue<double>() ?? double.NaN,
-                    entry["metric"]!.GetValue<string>(), entry["seconds"]!.GetValue<double>(), Resumed: true, entry["last_step"]!.GetValue<int>()));
+                    entry["metric"]!.GetValue<string>(), entry["seconds"]!.GetValue<double>(), Resumed: true, entry["last_step"]!.GetValue<int>(),
+                    entry["composition"]?.GetValue<string>()));
                 continue;
             }
             var state = Path.Combine(folder, "state.json");
@@ -318,6 +368,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 ["best_validation_score"] = double.IsFinite(r.BestScore) ? r.BestScore : null,
                 ["last_step"] = r.LastStep,
                 ["training_seconds"] = Math.Round(r.Seconds, 1),
+                ["composition"] = r.Composition,
             })]),
             ["started_utc"] = started.ToString("O", CultureInfo.InvariantCulture),
             ["finished_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),

@@ -15,7 +15,10 @@ public sealed record TrainingProgress(
     int BestStep, double BestScore, double StepsPerSecond, TimeSpan Remaining);
 
 /// <summary>The outcome of a run: where the selected checkpoint is and how it scored.</summary>
-public sealed record TrainingResult(RunFolder Run, int BestStep, double BestScore, string SelectionMetric, double Seconds, bool Resumed, int LastStep = 0);
+/// <param name="Composition">For a method composed of trained runs and baselines rather than trained itself (the reproduction's
+/// <c>gpo-gated</c>): which methods it joins, e.g. <c>covered: prior_residual; uncovered: gpo</c>; null for a trained run.</param>
+public sealed record TrainingResult(RunFolder Run, int BestStep, double BestScore, string SelectionMetric, double Seconds, bool Resumed, int LastStep = 0,
+    string? Composition = null);
 
 /// <summary>
 /// Meta-trains GPO (spec gpo.md §4): every step puts all meta-train groups in the batch with freshly drawn
@@ -294,6 +297,17 @@ public sealed class MetaTrainer
             var slots = PopulationTokenInputs.RandomSlots(population, population.Groups[left], _inputs.PopulationSlots, random);
             yield return new GroupTask(name, context, targets, new PopulationTokenInputs(population, _inputs, name, slots, alsoExclude: population.Groups[left]));
         }
+    }
+
+    /// <summary>
+    /// <paramref name="predictor"/>'s score on the validation groups: the selection metric's mean over the same episodes that select
+    /// this trainer's checkpoints (NaN without validation groups).
+    /// </summary>
+    public double ValidationScore(IPreferencePredictor predictor)
+    {
+        ArgumentNullException.ThrowIfNull(predictor);
+        var validation = ValidationEpisodes();
+        return validation.Count > 0 ? Score(predictor, validation) : double.NaN;
     }
 
     /// <summary>The validation groups' episodes: k context questions (one draw for all when they share their questions), the rest as queries.</summary>
