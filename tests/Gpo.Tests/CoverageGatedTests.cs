@@ -112,6 +112,10 @@ public sealed class CoverageGatedTests : IDisposable
         var chosen = composition["covered: ".Length..composition.IndexOf(';', StringComparison.Ordinal)];
 
         var split = GroupSplit.ByFraction(data.Groups, 0.6, 0);
+        // Held-out owners of questions 30–39 meet them uncovered; on the dense benchmark every held-out pair is covered (and gpo-gated is not scored there).
+        Assert.True(new Reproduction(data, options).HasUncoveredPairs(split));
+        var dense = SyntheticBenchmark.Generate(new SyntheticSettings { Groups = 10, Questions = 40, Dimension = 8, Seed = 4 });
+        Assert.False(new Reproduction(dense, options).HasUncoveredPairs(GroupSplit.ByFraction(dense.Groups, 0.6, 0)));
         var config = options.Model with { DimX = 8 };
         var population = TrainingPopulation.FromDataset(data, split.MetaTrain.Concat(split.Validation));
         var plainTrainer = new MetaTrainer(data, split, config, options.Training with { Seed = 0, Population = PopulationInputs.None });

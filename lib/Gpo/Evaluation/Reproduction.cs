@@ -49,9 +49,11 @@ public sealed record ReproductionOptions
     public IReadOnlyList<PopulationInputs> Variants { get; init; } = [PopulationInputs.None, PopulationInputs.Prior, PopulationInputs.Residual];
 
     /// <summary>
-    /// Also score <c>gpo-gated</c> (<see cref="CoverageGatedPredictor"/>) when the paper's module is among the variants and the
-    /// dataset is not dense (some group lacks some question, so a held-out group can meet questions no training-side group
-    /// answered): the paper's module on those, and on the rest the population method that scores best on the validation groups.
+    /// Also score <c>gpo-gated</c> (<see cref="CoverageGatedPredictor"/>) when the paper's module is among the variants and some
+    /// held-out group of some split (fraction × seed) has a question no training-side group answered: the paper's module on
+    /// those, and on the rest the population method that scores best on the validation groups. Where every held-out pair is
+    /// covered it would be that population method alone, so it is not scored. Adding seeds can turn it on, and then the units
+    /// already finished are evaluated again (their trained runs are reused).
     /// </summary>
     public bool Gated { get; init; } = true;
 }
@@ -92,6 +94,8 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
         var rows = new List<PredictionRow>();
         var runs = new List<TrainingResult>();
         var started = DateTime.UtcNow;
+        var plain = options.Variants.ToList().IndexOf(PopulationInputs.None);
+        var gate = options.Gated && plain >= 0 && options.Fractions.Any(f => options.Seeds.Any(s => HasUncoveredPairs(GroupSplit.ByFraction(dataset.Groups, f, s))));
 
         foreach (var fraction in options.Fractions)
         {
@@ -107,8 +111,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                     return (Trainer: trainer, Folder: variant == PopulationInputs.None ? label : $"{label}-{trainer.MethodName}");
                 }).ToList();
                 var baselines = Baselines(population).ToList();
-                var plain = options.Variants.ToList().IndexOf(PopulationInputs.None);
-                var gatedFolder = options.Gated && plain >= 0 && !dataset.IsDense ? $"{label}-{GatedName}" : null;
+                var gatedFolder = gate ? $"{label}-{GatedName}" : null;
                 var methodNames = trainers.Select(t => t.Trainer.MethodName).Concat(gatedFolder is null ? [] : [GatedName])
                     .Concat(baselines.Select(b => b.Name)).Concat(options.ExtraMethods.Select(m => m.Name)).ToList();
                 var unitFolders = trainers.Select(t => t.Folder).Concat(gatedFolder is null ? [] : [gatedFolder])
@@ -178,6 +181,14 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
         var report = ResultsReport.Regenerate(outputFolder);
         foreach (var note in report.Notes) progress?.Invoke(new ReproductionProgress("report", note));
         return new ReproductionResult(outputFolder, report.Summary, runs);
+    }
+
+    /// <summary>Whether a held-out group of <paramref name="split"/> has a question no training-side group (meta-train ∪ validation) answered.</summary>
+    public bool HasUncoveredPairs(GroupSplit split)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        var population = TrainingPopulation.FromDataset(dataset, split.MetaTrain.Concat(split.Validation));
+        return split.MetaTest.Any(g => dataset.QuestionIdsOf(g).Any(q => population.Answers(q).Count == 0));
     }
 
     /// <summary>The coverage-gated GPO's method name (<see cref="CoverageGatedPredictor"/>).</summary>
