@@ -29,7 +29,7 @@ public sealed class CoverageGatedPredictor(string name, IPreferencePredictor cov
     private readonly TrainingPopulation _population = population ?? throw new ArgumentNullException(nameof(population));
 
     /// <summary>Whether a training-side group other than <paramref name="group"/> answered <paramref name="questionId"/>.</summary>
-    public bool IsCovered(string questionId, string group) => _population.Prior(questionId, group) is not null;
+    public bool IsCovered(string questionId, string group) => _population.Covers(questionId, group);
 
     public double[][] Predict(Episode episode)
     {

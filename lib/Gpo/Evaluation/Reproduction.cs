@@ -187,11 +187,14 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
     {
         ArgumentNullException.ThrowIfNull(split);
         var population = TrainingPopulation.FromDataset(dataset, split.MetaTrain.Concat(split.Validation));
-        return split.MetaTest.Any(g => dataset.QuestionIdsOf(g).Any(q => population.Answers(q).Count == 0));
+        return split.MetaTest.Any(g => dataset.QuestionIdsOf(g).Any(q => !population.Covers(q)));
     }
 
     /// <summary>The methods <c>gpo-gated</c> may use on covered pairs, in tie-break order.</summary>
     public static readonly IReadOnlyList<string> GatedCoveredCandidates = ["population_prior", "group_mixture", "prior_residual"];
+
+    /// <summary>How a <c>gpo-gated</c> record names its parts, e.g. <c>covered: prior_residual; uncovered: gpo</c>.</summary>
+    private static string GatedComposition(string covered, string uncovered) => $"covered: {covered}; uncovered: {uncovered}";
 
     /// <summary>The coverage-gated GPO's method name (<see cref="CoverageGatedPredictor"/>).</summary>
     public const string GatedName = "gpo-gated";
@@ -212,7 +215,8 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
     {
         ArgumentNullException.ThrowIfNull(plainTrainer);
         ArgumentNullException.ThrowIfNull(plainRun);
-        var candidates = baselines.Where(b => GatedCoveredCandidates.Contains(b.Name)).OrderBy(b => GatedCoveredCandidates.ToList().IndexOf(b.Name)).ToList();
+        var available = baselines.ToList();
+        var candidates = GatedCoveredCandidates.Select(name => available.Find(b => b.Name == name)).OfType<IPreferencePredictor>().ToList();
         if (candidates.Count == 0) throw new ArgumentException("No population method to gate with.", nameof(baselines));
         CoverageGatedPredictor? best = null;
         var bestScore = double.NaN;
@@ -223,7 +227,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
             if (best is null || score > bestScore) (best, bestScore) = (gated, score);
         }
         return (best!, new TrainingResult(new RunFolder(folder), plainRun.BestStep, bestScore, plainRun.SelectionMetric, 0, Resumed: false, plainRun.LastStep,
-            $"covered: {best!.Covered.Name}; uncovered: {plain.Name}"));
+            GatedComposition(best!.Covered.Name, plain.Name)));
     }
 
     /// <summary>The swap diagnostic's label, e.g. <c>0.6-swap</c>.</summary>
@@ -270,7 +274,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 {
                     var query = episode.Queries[i];
                     var question = dataset.GetQuestion(query.QuestionId);
-                    bool? covered = population is null ? null : population.Answers(query.QuestionId).Count > 0;
+                    bool? covered = population?.Covers(query.QuestionId);
                     foreach (var row in PredictionTable.Rows(method.Name, splitLabel, seed, episode.Group, query.QuestionId, predicted[i], query.Distribution!, question.Ordinals, covered))
                         yield return row;
                 }
@@ -337,7 +341,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
         {
             var entry = recorded?.FirstOrDefault(r => r?["run"]?.GetValue<string>() is { } path && Path.GetFileName(path) == Path.GetFileName(folder));
             // A unit whose gpo-gated used a covered method the current rule no longer offers is evaluated again.
-            if (entry?["composition"]?.GetValue<string>() is { } composition && !GatedCoveredCandidates.Any(c => composition.StartsWith($"covered: {c};", StringComparison.Ordinal)))
+            if (entry?["composition"]?.GetValue<string>() is { } composition && !GatedCoveredCandidates.Any(c => composition.StartsWith(GatedComposition(c, ""), StringComparison.Ordinal)))
                 return null;
             if (entry is not null)
             {

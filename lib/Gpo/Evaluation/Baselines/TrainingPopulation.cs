@@ -95,6 +95,18 @@ public sealed class TrainingPopulation
         return exclude < 0 ? (double[])_priors[questionId].Clone() : Mean(list, exclude);
     }
 
+    /// <summary>
+    /// Whether a group other than <paramref name="excludeGroup"/> answered <paramref name="questionId"/> — whether
+    /// <see cref="Prior"/> with that exclusion is defined, without computing it.
+    /// </summary>
+    public bool Covers(string questionId, string? excludeGroup = null)
+    {
+        ArgumentNullException.ThrowIfNull(questionId);
+        if (!_answers.TryGetValue(questionId, out var list)) return false;
+        var exclude = excludeGroup is null ? -1 : IndexOf(excludeGroup);
+        return list.Exists(a => a.Group != exclude);
+    }
+
     /// <summary>The index of <paramref name="group"/> in <see cref="Groups"/>, or −1.</summary>
     public int IndexOf(string group)
     {
