@@ -36,7 +36,7 @@ public class ContextBaselineRealDataTests(ITestOutputHelper output)
                 d.ContextQuestionIds.Select(id => Question(dataset, d.Group, id)).ToArray(),
                 d.QueryQuestionIds.Select(id => Question(dataset, d.Group, id)).ToArray())).ToList();
             IPreferencePredictor[] methods = [new PopulationPriorPredictor(population), new GroupMixturePredictor(population),
-                new PriorResidualPredictor(population), new TemperedPriorPredictor(population)];
+                new PriorResidualPredictor(population), new TemperedPriorPredictor(population), new ImputedMixturePredictor(population)];
             var means = methods.Select(m => Mean(dataset, metric, m, episodes)).ToArray();
             UncoveredQueries += episodes.Sum(e => e.Queries.Count(q => population.Answers(q.QuestionId).Count == 0));
             foreach (var method in methods)
@@ -78,6 +78,13 @@ public class ContextBaselineRealDataTests(ITestOutputHelper output)
         Assert.True(gains["group_mixture"].Average() > 0.008, $"group_mixture gains {gains["group_mixture"].Average():F4}");
         Assert.All(gains["group_mixture"], g => Assert.True(g > 0, $"a seed where group_mixture gains {g:F4}"));
         Assert.True(gains["prior_residual"].Average() > 0.015, $"prior_residual gains {gains["prior_residual"].Average():F4}");
+    }
+
+    [SkippableFact]
+    public void Opinionqa_22_imputed_mixture_gains_more_than_group_mixture_at_k_20()
+    {
+        var gains = GainsOverPrior(DatasetLoader.OpinionQa22, 0.6, 20);
+        Assert.True(gains["imputed_mixture"].Average() > gains["group_mixture"].Average(), $"imputed_mixture gains {gains["imputed_mixture"].Average():F4}");
     }
 
     [SkippableFact]

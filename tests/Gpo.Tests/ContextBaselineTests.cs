@@ -103,7 +103,7 @@ public class ContextBaselineTests
     // ---- the context-using baselines
 
     private static PopulationContextPredictor[] AllMethods(TrainingPopulation population) =>
-        [new GroupMixturePredictor(population), new PriorResidualPredictor(population), new TemperedPriorPredictor(population)];
+        [new GroupMixturePredictor(population), new PriorResidualPredictor(population), new TemperedPriorPredictor(population), new ImputedMixturePredictor(population)];
 
     /// <summary>The context question as the fits see it (answers and prior from the population).</summary>
     private static PopulationQuestion Read(TrainingPopulation population, string questionId, double[]? shares) =>
@@ -365,6 +365,82 @@ public class ContextBaselineTests
             for (var i = 0; i < expected.Length; i++)
                 for (var o = 0; o < expected[i].Length; o++) Assert.Equal(expected[i][o], predicted[i][o], precision);
             Assert.All(predicted[^1], p => Assert.Equal(0.25, p));
+        }
+    }
+    [Fact]
+    public void Imputed_mixture_on_a_dense_population_predicts_exactly_what_group_mixture_predicts()
+    {
+        var population = Opposites(6);
+        Assert.True(population.IsDense);
+        var context = Enumerable.Range(0, 6).Select(i => Question($"c{i}", [0.4 + 0.02 * i, 0.25, 0.35 - 0.02 * i], 3)).ToArray();
+        var episode = new Episode("held out", context, [Question("q0", null, 3), Question("q1", null, 3)]);
+        var mixture = new GroupMixturePredictor(population).Predict(episode);
+        var imputed = new ImputedMixturePredictor(population).Predict(episode);
+        for (var q = 0; q < 2; q++) Assert.Equal(mixture[q], imputed[q]);
+    }
+
+    /// <summary>
+    /// A ≡ B and C ≡ D on the six questions all four answered; the held-out group's context questions were answered by A and C
+    /// only, and it answers them like A; the query was answered by B and D only.
+    /// </summary>
+    private static (TrainingPopulation Population, Episode Episode) Twins()
+    {
+        var shared = Enumerable.Range(0, 6).Select(i => ($"s{i}", new[] { 0.75 + 0.02 * i, 0.25 - 0.02 * i }, new[] { 0.2 + 0.02 * i, 0.8 - 0.02 * i })).ToArray();
+        var context = Enumerable.Range(0, 4).Select(i => ($"c{i}", new[] { 0.8 - 0.03 * i, 0.2 + 0.03 * i }, new[] { 0.15 + 0.03 * i, 0.85 - 0.03 * i })).ToArray();
+        var population = Population(
+            ("A", [.. shared.Select(q => (q.Item1, q.Item2)), .. context.Select(q => (q.Item1, q.Item2))]),
+            ("B", [.. shared.Select(q => (q.Item1, q.Item2)), ("q", [0.9, 0.1])]),
+            ("C", [.. shared.Select(q => (q.Item1, q.Item3)), .. context.Select(q => (q.Item1, q.Item3))]),
+            ("D", [.. shared.Select(q => (q.Item1, q.Item3)), ("q", [0.1, 0.9])]));
+        return (population, new Episode("held out", [.. context.Select(q => Question(q.Item1, q.Item2, 2))], [Question("q", null, 2)]));
+    }
+
+    [Fact]
+    public void Imputed_mixture_fits_each_group_as_a_mixture_of_the_others_on_the_questions_they_share()
+    {
+        var (population, _) = Twins();
+        Assert.False(population.IsDense);
+        var v = new ImputedMixturePredictor(population).ImputationWeights(population);
+        int a = population.IndexOf("A"), b = population.IndexOf("B"), c = population.IndexOf("C"), d = population.IndexOf("D");
+        for (var h = 0; h < 4; h++)
+        {
+            Assert.Equal(0, v[h][h]);
+            Assert.Equal(1, v[h].Sum(), 12);
+        }
+        // Each group's twin reproduces it exactly on the shared questions: V puts (almost) all of the group's weight on it.
+        Assert.True(v[a][b] > 0.99, $"V[A][B] = {v[a][b]}");
+        Assert.True(v[b][a] > 0.99, $"V[B][A] = {v[b][a]}");
+        Assert.True(v[c][d] > 0.99, $"V[C][D] = {v[c][d]}");
+        Assert.True(v[d][c] > 0.99, $"V[D][C] = {v[d][c]}");
+    }
+
+    [Fact]
+    public void Imputed_mixture_reaches_a_group_absent_from_the_context_through_its_twin()
+    {
+        var (population, episode) = Twins();
+        // group_mixture never saw B or D in the context, so their weights stay equal: the query is (B + D) / 2 exactly.
+        var mixture = new GroupMixturePredictor(population).Predict(episode)[0];
+        Assert.Equal(0.5, mixture[0], 9);
+        // imputed_mixture: B's and D's answers to the context questions are imputed from their twins A and C, so the context
+        // (answered like A) weights A and B; A's and C's answers to the query are imputed from B and D: the query is B's answer.
+        var imputed = new ImputedMixturePredictor(population).Predict(episode)[0];
+        Assert.True(imputed[0] > 0.85, $"imputed_mixture predicts {imputed[0]:F4} for the option B gives 0.9");
+    }
+
+    [Fact]
+    public void Imputed_mixture_never_uses_the_episodes_own_group_even_through_the_imputation()
+    {
+        var (population, _) = Twins();
+        var predictor = new ImputedMixturePredictor(population);
+        // Asking first for a held-out group fills the cache with the full population's V; an episode of A must use V without A.
+        predictor.Predict(Twins().Episode);
+        foreach (var group in population.Groups)
+        {
+            var episode = new Episode(group, [Question("s0", [0.6, 0.4], 2), Question("s3", [0.55, 0.45], 2), Question("c1", [0.5, 0.5], 2)],
+                [Question("q", null, 2), Question("s5", null, 2), Question("c2", null, 2)]);
+            var expected = new ImputedMixturePredictor(population.Without(group)).Predict(episode);
+            var predicted = predictor.Predict(episode);
+            for (var q = 0; q < expected.Length; q++) Assert.Equal(expected[q], predicted[q]);
         }
     }
 }

@@ -108,7 +108,7 @@ public sealed class CoverageGatedTests : IDisposable
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "manifest.json")))!;
         var record = manifest["runs"]!.AsArray().Single(r => r!["run"]!.GetValue<string>() == "0.6-seed0-gpo-gated")!;
         var composition = record["composition"]!.GetValue<string>();
-        Assert.Matches("^covered: (population_prior|group_mixture|prior_residual); uncovered: gpo$", composition);
+        Assert.Matches("^covered: (population_prior|group_mixture|prior_residual|imputed_mixture); uncovered: gpo$", composition);
         var chosen = composition["covered: ".Length..composition.IndexOf(';', StringComparison.Ordinal)];
 
         var split = GroupSplit.ByFraction(data.Groups, 0.6, 0);
@@ -121,7 +121,8 @@ public sealed class CoverageGatedTests : IDisposable
         var plainTrainer = new MetaTrainer(data, split, config, options.Training with { Seed = 0, Population = PopulationInputs.None });
         var gpo = plainTrainer.Predictor(GpoCheckpoint.Load<float>(new RunFolder(Path.Combine(work, data.Name, "0.6-seed0")).BestCheckpoint));
         // The candidates are the population methods only: a trained offset variant's checkpoint was chosen on these same validation episodes.
-        IPreferencePredictor[] candidates = [new PopulationPriorPredictor(population), new GroupMixturePredictor(population), new PriorResidualPredictor(population)];
+        IPreferencePredictor[] candidates = [new PopulationPriorPredictor(population), new GroupMixturePredictor(population), new PriorResidualPredictor(population),
+            new ImputedMixturePredictor(population)];
         var scores = candidates.ToDictionary(c => c.Name, c => plainTrainer.ValidationScore(new CoverageGatedPredictor("g", c, gpo, population)));
         Assert.Equal(scores.Values.Max(), scores[chosen]);
         Assert.Equal(scores[chosen], record["best_validation_score"]!.GetValue<double>(), 12);

@@ -191,7 +191,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
     }
 
     /// <summary>The methods <c>gpo-gated</c> may use on covered pairs, in tie-break order.</summary>
-    public static readonly IReadOnlyList<string> GatedCoveredCandidates = ["population_prior", "group_mixture", "prior_residual"];
+    public static readonly IReadOnlyList<string> GatedCoveredCandidates = ["population_prior", "group_mixture", "prior_residual", "imputed_mixture"];
 
     /// <summary>How a <c>gpo-gated</c> record names its parts, e.g. <c>covered: prior_residual; uncovered: gpo</c>.</summary>
     private static string GatedComposition(string covered, string uncovered) => $"covered: {covered}; uncovered: {uncovered}";
@@ -201,7 +201,8 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
 
     /// <summary>
     /// The coverage-gated GPO of one split: the paper's module on uncovered pairs, and on covered pairs the population method — the
-    /// population prior, <c>group_mixture</c> or <c>prior_residual</c> (<see cref="GatedCoveredCandidates"/>) — whose gated predictor
+    /// population prior, <c>group_mixture</c>, <c>prior_residual</c> or <c>imputed_mixture</c> (<see cref="GatedCoveredCandidates"/>, those
+    /// among <paramref name="baselines"/>) — whose gated predictor
     /// scores best on the validation groups (ties: the earlier candidate). Its record carries that score and names the chosen pair.
     /// </summary>
     /// <remarks>
@@ -237,13 +238,17 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
     public static bool DefinedWithoutContext(IPreferencePredictor method) =>
         method is UniformPredictor or PopulationPriorPredictor or PopulationContextPredictor || (method is GpoPredictor gpo && gpo.Model.Inputs.PriorOffset);
 
-    /// <summary>The baselines of one split, all built from the training-side population.</summary>
+    /// <summary>
+    /// The baselines of one split, all built from the training-side population. <c>imputed_mixture</c> only where that
+    /// population is sparse: on a dense one it predicts exactly what <c>group_mixture</c> does.
+    /// </summary>
     public static IEnumerable<IPreferencePredictor> Baselines(TrainingPopulation population)
     {
         ArgumentNullException.ThrowIfNull(population);
         yield return new UniformPredictor();
         yield return new PopulationPriorPredictor(population);
         yield return new GroupMixturePredictor(population);
+        if (!population.IsDense) yield return new ImputedMixturePredictor(population);
         yield return new PriorResidualPredictor(population);
         yield return new TemperedPriorPredictor(population);
         yield return new KernelRegressionPredictor();

@@ -14,7 +14,7 @@ public static partial class ResultFigures
     public static readonly IReadOnlyList<(string Id, string Label)> Methods =
     [
         ("uniform", "Uniform"), ("population_prior", "Population prior"), ("tempered_prior", "Tempered prior"),
-        ("group_mixture", "Group mixture"), ("prior_residual", "Prior + residual (ridge)"), ("kernel_regression", "Kernel regression"),
+        ("group_mixture", "Group mixture"), ("imputed_mixture", "Imputed mixture"), ("prior_residual", "Prior + residual (ridge)"), ("kernel_regression", "Kernel regression"),
         ("ridge_probe", "Ridge probe (per group)"), ("gpo", "GPO (paper module)"), ("gpo-prior", "gpo-prior"), ("gpo-groups", "gpo-groups"),
         ("gpo-mix", "gpo-mix"), ("gpo-residual", "gpo-residual"), ("gpo-gated", "gpo-gated"),
     ];

@@ -29,14 +29,17 @@ public sealed class GroupMixturePredictor(TrainingPopulation population) : Popul
     /// <summary>A fitted mixture: the weights [H] after shrinkage, the fitted (unshrunk) weights and the chosen λ.</summary>
     internal sealed record Mixture(double[] Weights, double[] FittedWeights, double Shrinkage);
 
-    private protected override Func<PopulationQuestion, double[]> Fit(IReadOnlyList<PopulationQuestion> context, int groupCount)
+    private protected override Func<PopulationQuestion, double[]> Fit(IReadOnlyList<PopulationQuestion> context, TrainingPopulation population)
     {
-        var mixture = FitMixture(context, groupCount);
+        var mixture = FitMixture(context, population.Groups.Count);
         return question => Mix(mixture.Weights, question);
     }
 
-    /// <summary>Chooses λ by leave-one-out over <paramref name="context"/>, then fits w on all of it.</summary>
-    internal Mixture FitMixture(IReadOnlyList<PopulationQuestion> context, int groupCount)
+    /// <summary>
+    /// Chooses λ by leave-one-out over <paramref name="context"/> (with <paramref name="folds"/>: by that many folds, question i
+    /// held out in fold i mod folds), then fits w on all of it.
+    /// </summary>
+    internal Mixture FitMixture(IReadOnlyList<PopulationQuestion> context, int groupCount, int? folds = null)
     {
         if (Shrinkages.Count == 0 || Shrinkages.Any(s => !(s >= 0 && s <= 1)))
             throw new InvalidOperationException($"{Name}: shrinkages must be in [0, 1] (got {string.Join(", ", Shrinkages)}).");
@@ -45,11 +48,14 @@ public sealed class GroupMixturePredictor(TrainingPopulation population) : Popul
         // Each fold starts near the full fit (the loss is convex, so only the number of steps changes), not at equal weights.
         var start = Shrink(weights, 0.01);
         var losses = new double[candidates.Length];
-        for (var held = 0; held < context.Count; held++)
+        var foldCount = Math.Min(folds ?? context.Count, context.Count);
+        if (foldCount < 1) throw new ArgumentOutOfRangeException(nameof(folds), "at least one fold");
+        for (var fold = 0; fold < foldCount; fold++)
         {
-            var fitted = FitWeights(context.Where((_, i) => i != held).ToArray(), groupCount, start);
-            for (var s = 0; s < candidates.Length; s++)
-                losses[s] += CrossEntropy(context[held].Shares!, Mix(Shrink(fitted, candidates[s]), context[held]), Floor);
+            var fitted = FitWeights(context.Where((_, i) => i % foldCount != fold).ToArray(), groupCount, start);
+            for (var held = fold; held < context.Count; held += foldCount)
+                for (var s = 0; s < candidates.Length; s++)
+                    losses[s] += CrossEntropy(context[held].Shares!, Mix(Shrink(fitted, candidates[s]), context[held]), Floor);
         }
         var best = 0;
         for (var s = 1; s < candidates.Length; s++)

@@ -56,7 +56,7 @@ public abstract class PopulationContextPredictor : IPreferencePredictor
             ValidateShares(episode.Group, question, shares);
             if (Read(population, episode.Group, question, shares) is { } read) context.Add(read);
         }
-        var model = context.Count == 0 ? null : Fit(context, population.Groups.Count);
+        var model = context.Count == 0 ? null : Fit(context, population);
 
         var predictions = new double[episode.Queries.Count][];
         for (var i = 0; i < predictions.Length; i++)
@@ -75,8 +75,11 @@ public abstract class PopulationContextPredictor : IPreferencePredictor
         return predictions;
     }
 
-    /// <summary>Fits the method to the usable context (at least one question) of a population of <paramref name="groupCount"/> groups; returns the prediction of a query.</summary>
-    private protected abstract Func<PopulationQuestion, double[]> Fit(IReadOnlyList<PopulationQuestion> context, int groupCount);
+    /// <summary>
+    /// Fits the method to the usable context (at least one question); returns the prediction of a query.
+    /// <paramref name="population"/> is the population the questions' group indices point into (the episode's group left out).
+    /// </summary>
+    private protected abstract Func<PopulationQuestion, double[]> Fit(IReadOnlyList<PopulationQuestion> context, TrainingPopulation population);
 
     /// <summary>−Σ_o y_o log max(p̂_o, floor): the cross-entropy of a prediction against observed shares.</summary>
     internal static double CrossEntropy(double[] shares, double[] predicted, double floor)

@@ -20,9 +20,9 @@ public sealed class PriorResidualPredictor(TrainingPopulation population) : Popu
     /// <summary>A fitted residual model: β [H] and the chosen relative λ.</summary>
     internal sealed record Residual(double[] Beta, double Lambda);
 
-    private protected override Func<PopulationQuestion, double[]> Fit(IReadOnlyList<PopulationQuestion> context, int groupCount)
+    private protected override Func<PopulationQuestion, double[]> Fit(IReadOnlyList<PopulationQuestion> context, TrainingPopulation population)
     {
-        var residual = FitResidual(context, groupCount);
+        var residual = FitResidual(context, population.Groups.Count);
         return question => Predict(residual.Beta, question);
     }
 

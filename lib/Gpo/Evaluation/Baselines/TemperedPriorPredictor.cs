@@ -25,7 +25,7 @@ public sealed class TemperedPriorPredictor(TrainingPopulation population) : Popu
     /// <summary>A fitted temperature: τ after shrinkage, the fitted τ and the chosen λ.</summary>
     internal sealed record Temperature(double Tau, double FittedTau, double Shrinkage);
 
-    private protected override Func<PopulationQuestion, double[]> Fit(IReadOnlyList<PopulationQuestion> context, int groupCount)
+    private protected override Func<PopulationQuestion, double[]> Fit(IReadOnlyList<PopulationQuestion> context, TrainingPopulation population)
     {
         var tau = FitTemperature(context).Tau;
         return question => Temper(question.Prior, tau, Floor);

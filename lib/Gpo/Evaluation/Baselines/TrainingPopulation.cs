@@ -29,6 +29,9 @@ public sealed class TrainingPopulation
     /// <summary>Ids of the questions at least one group answered (no particular order).</summary>
     public IEnumerable<string> QuestionIds => _answers.Keys;
 
+    /// <summary>Whether every group answered every question that any group answered.</summary>
+    public bool IsDense => _answers.Values.All(list => list.Count == Groups.Count);
+
     /// <summary>The answers of <paramref name="groups"/> in <paramref name="dataset"/> (every question each one has).</summary>
     public static TrainingPopulation FromDataset(PreferenceDataset dataset, IEnumerable<string> groups)
     {
