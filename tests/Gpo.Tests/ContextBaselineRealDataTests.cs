@@ -83,6 +83,7 @@ public class ContextBaselineRealDataTests(ITestOutputHelper output)
     [SkippableFact]
     public void Opinionqa_22_imputed_mixture_gains_more_than_group_mixture_at_k_20()
     {
+        // Measured: group_mixture +0.0037, imputed_mixture +0.0055 (alignment_w1, mean of 5 seeds; each group answered ~180 of 890 questions).
         var gains = GainsOverPrior(DatasetLoader.OpinionQa22, 0.6, 20);
         Assert.True(gains["imputed_mixture"].Average() > gains["group_mixture"].Average(), $"imputed_mixture gains {gains["imputed_mixture"].Average():F4}");
     }
@@ -90,11 +91,14 @@ public class ContextBaselineRealDataTests(ITestOutputHelper output)
     [SkippableFact]
     public void Globalqa_14_residual_gains_a_little_and_uncovered_questions_fall_back_to_uniform()
     {
-        // Measured: group_mixture +0.001, prior_residual +0.001, tempered_prior −0.002 (alignment_js, mean of 5 seeds):
+        // Measured: group_mixture −0.000, prior_residual +0.001, tempered_prior −0.002 (alignment_js, mean of 5 seeds):
         // half of a held-out country's questions were answered by no training-side country.
         var gains = GainsOverPrior(DatasetLoader.GlobalQa14, 0.6, 20);
         Assert.True(gains["prior_residual"].Average() > 0, $"prior_residual gains {gains["prior_residual"].Average():F4}");
+        // Measured: imputed_mixture +0.0040 against group_mixture −0.0001.
+        Assert.True(gains["imputed_mixture"].Average() > gains["group_mixture"].Average(), $"imputed_mixture gains {gains["imputed_mixture"].Average():F4}");
         Assert.Equal(UncoveredQueries, Fallbacks["group_mixture"]);
+        Assert.Equal(UncoveredQueries, Fallbacks["imputed_mixture"]);
         Assert.Equal(UncoveredQueries, Fallbacks["prior_residual"]);
         Assert.Equal(UncoveredQueries, Fallbacks["tempered_prior"]);
         Assert.Equal(UncoveredQueries, Fallbacks["population_prior"]);
