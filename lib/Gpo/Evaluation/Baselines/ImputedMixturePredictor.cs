@@ -87,24 +87,8 @@ public sealed class ImputedMixturePredictor(TrainingPopulation population) : Pop
         var completed = new (int Group, double[] Distribution)[groups];
         for (var h = 0; h < groups; h++)
         {
-            if (own[h] is { } answered)
-            {
-                completed[h] = (h, answered);
-                continue;
-            }
-            var row = imputation.Value[h];
-            var imputed = new double[question.OptionCount];
-            var total = 0.0;
-            foreach (var (group, distribution) in question.Answers)
-            {
-                var w = row[group];
-                if (w <= 0) continue;
-                total += w;
-                for (var o = 0; o < imputed.Length; o++) imputed[o] += w * distribution[o];
-            }
-            if (total > 0)
-                for (var o = 0; o < imputed.Length; o++) imputed[o] /= total;
-            completed[h] = (h, total > 0 ? imputed : (double[])question.Prior.Clone());
+            // A missing answer is h's own mixture of the groups that answered, as group_mixture mixes them.
+            completed[h] = (h, own[h] ?? GroupMixturePredictor.Mix(imputation.Value[h], question));
         }
         return question with { Answers = completed };
     }
