@@ -63,4 +63,15 @@ public sealed class PairedComparisonTests
         Assert.Equal(0.1, row.PredictedSpread, 12); // std of (0.6, 0.4) is 0.1 for both options
         Assert.Equal(0.0, row.ObservedSpread, 12);
     }
+
+    [Theory]
+    [InlineData(0.00123, "+0.0012")]
+    [InlineData(-0.00031, "-0.0003")]
+    [InlineData(-0.00001, "-0.0000")]
+    [InlineData(0.00001, "+0.0000")]
+    [InlineData(0.0, "+0.0000")]
+    [InlineData(-0.02676, "-0.0268")]
+    [InlineData(double.NaN, "NaN")]
+    public void Differences_are_written_with_one_sign(double value, string expected) =>
+        Assert.Equal(expected, PairedComparison.Signed(value));
 }

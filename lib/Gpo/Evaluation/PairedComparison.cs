@@ -200,14 +200,21 @@ public static class PairedComparison
         {
             var star = selected.TryGetValue(r.Split, out var best) && best == r.Method ? " ★" : "";
             markdown.Append(CultureInfo.InvariantCulture,
-                $"| {r.Method}{star} | {r.Split} | {r.Subset} | {r.MethodMean:F4} | {r.ReferenceMean:F4} | {r.Difference:+0.0000;-0.0000} [{r.CiLow:+0.0000;-0.0000}, {r.CiHigh:+0.0000;-0.0000}] | {r.SeedsBetter}/{r.Seeds} |\n");
+                $"| {r.Method}{star} | {r.Split} | {r.Subset} | {r.MethodMean:F4} | {r.ReferenceMean:F4} | {Signed(r.Difference)} [{Signed(r.CiLow)}, {Signed(r.CiHigh)}] | {r.SeedsBetter}/{r.Seeds} |\n");
         }
         markdown.Append("\n## Does the method use the group's context?\n\n")
             .Append("Swap gap: score with the group's own context answers minus score with another held-out group's answers to the same context questions [95% bootstrap interval]. Spread: across held-out groups on one question, the mean standard deviation of the predicted shares, next to the observed one.\n\n")
             .Append("| method | split | swap gap | predicted spread | observed spread |\n|---|---|---|---|---|\n");
         foreach (var r in diagnostics)
             markdown.Append(CultureInfo.InvariantCulture,
-                $"| {r.Method} | {r.Split} | {(double.IsNaN(r.SwapGap) ? "–" : $"{r.SwapGap:+0.0000;-0.0000} [{r.SwapCiLow:+0.0000;-0.0000}, {r.SwapCiHigh:+0.0000;-0.0000}]")} | {r.PredictedSpread:F4} | {r.ObservedSpread:F4} |\n");
+                $"| {r.Method} | {r.Split} | {(double.IsNaN(r.SwapGap) ? "–" : $"{Signed(r.SwapGap)} [{Signed(r.SwapCiLow)}, {Signed(r.SwapCiHigh)}]")} | {r.PredictedSpread:F4} | {r.ObservedSpread:F4} |\n");
         return markdown.ToString();
     }
+
+    /// <summary>
+    /// A difference to four places with its sign: <c>+0.0012</c>, <c>-0.0003</c>, and <c>-0.0000</c> for a negative one that rounds
+    /// to zero (the format string "+0.0000;-0.0000" writes that as "-+0.0000").
+    /// </summary>
+    internal static string Signed(double value) =>
+        double.IsNaN(value) ? "NaN" : (value < 0 ? "-" : "+") + Math.Abs(value).ToString("0.0000", CultureInfo.InvariantCulture);
 }
