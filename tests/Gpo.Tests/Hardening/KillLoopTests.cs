@@ -150,7 +150,9 @@ public sealed class KillLoopTests(Xunit.Abstractions.ITestOutputHelper output) :
         var run = new RunFolder(Path.Combine(folder, "signalled"));
         foreach (var signal in new[] { "TERM", "INT" })
         {
-            using var process = Start(dll!, run.Path, pauseMilliseconds: 30);
+            // Each save pauses 150 ms: the signal, sent by a `kill` process started after the first new save, must find training still
+            // running even on a loaded machine (with 30 ms the 16-step run could finish before `kill` started: exit 0, not 130).
+            using var process = Start(dll!, run.Path, pauseMilliseconds: 150);
             var error = process.StandardError.ReadToEndAsync();
             _ = process.StandardOutput.ReadToEndAsync();
             var before = Inspect(run).Committed;
