@@ -38,7 +38,7 @@ public class ContextBaselineRealDataTests(ITestOutputHelper output)
             IPreferencePredictor[] methods = [new PopulationPriorPredictor(population), new GroupMixturePredictor(population),
                 new PriorResidualPredictor(population), new TemperedPriorPredictor(population), new ImputedMixturePredictor(population)];
             var means = methods.Select(m => Mean(dataset, metric, m, episodes)).ToArray();
-            UncoveredQueries += episodes.Sum(e => e.Queries.Count(q => population.Answers(q.QuestionId).Count == 0));
+            UncoveredQueries += episodes.Sum(e => e.Queries.Count(q => !population.Covers(q.QuestionId)));
             foreach (var method in methods)
                 Fallbacks[method.Name] = Fallbacks.GetValueOrDefault(method.Name) + method switch
                 {

@@ -367,6 +367,7 @@ public class ContextBaselineTests
             Assert.All(predicted[^1], p => Assert.Equal(0.25, p));
         }
     }
+
     [Fact]
     public void Imputed_mixture_on_a_dense_population_predicts_exactly_what_group_mixture_predicts()
     {

@@ -15,8 +15,11 @@ namespace Gpo.Evaluation.Baselines;
 /// </summary>
 public sealed class GroupMixturePredictor(TrainingPopulation population) : PopulationContextPredictor(population)
 {
+    /// <summary>The default <see cref="Shrinkages"/>: 0, 0.1, …, 1.</summary>
+    public static readonly IReadOnlyList<double> DefaultShrinkages = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+
     /// <summary>The shrinkages λ towards equal weights tried by leave-one-out.</summary>
-    public IReadOnlyList<double> Shrinkages { get; init; } = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+    public IReadOnlyList<double> Shrinkages { get; init; } = DefaultShrinkages;
 
     /// <summary>Most exponentiated-gradient steps per fit.</summary>
     public int MaxIterations { get; init; } = 1000;

@@ -25,7 +25,7 @@ public sealed class ImputedMixturePredictor(TrainingPopulation population) : Pop
     public override string Name => "imputed_mixture";
 
     /// <summary>The shrinkages towards equal weights: for the held-out group's w chosen by leave-one-out, for each row of V by cross-validation.</summary>
-    public IReadOnlyList<double> Shrinkages { get; init; } = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+    public IReadOnlyList<double> Shrinkages { get; init; } = GroupMixturePredictor.DefaultShrinkages;
 
     /// <summary>Folds of the cross-validation that chooses V's shrinkage (a group shares 100 or more questions with the others).</summary>
     public int ImputationFolds { get; init; } = 10;
