@@ -128,6 +128,7 @@ public sealed class KillLoopTests(Xunit.Abstractions.ITestOutputHelper output) :
         var random = new Random(11);
         int kills = 0, insideSave = 0, atRandom = 0;
         const int PauseMilliseconds = 15; // twice per save: the window between the step's files and the commit
+        const int LastBeforeFinalSave = 14; // 16 steps, a save every 2
         while (kills < 8)
         {
             using var process = Start(dll!, killed.Path, PauseMilliseconds);
@@ -136,9 +137,13 @@ public sealed class KillLoopTests(Xunit.Abstractions.ITestOutputHelper output) :
             var aimInsideSave = kills % 2 == 0;
             var deadline = Stopwatch.StartNew();
             var limit = TimeSpan.FromSeconds(random.NextDouble() * wall.TotalSeconds * 0.6);
+            var startedAt = Inspect(killed).Committed;
             while (!process.HasExited)
             {
-                if (aimInsideSave ? Inspect(killed).SaveInFlight && deadline.Elapsed > TimeSpan.FromMilliseconds(random.Next(0, 20)) : deadline.Elapsed >= limit) break;
+                // A random instant is drawn from the reference run's wall time, which a loaded machine (the suite's start) can stretch
+                // past this run's own length: a kill is also due once this run has committed a new step and it is the last before the final save.
+                if (aimInsideSave ? Inspect(killed).SaveInFlight && deadline.Elapsed > TimeSpan.FromMilliseconds(random.Next(0, 20))
+                    : deadline.Elapsed >= limit || Inspect(killed).Committed is var committed && committed > startedAt && committed >= LastBeforeFinalSave) break;
                 if (deadline.Elapsed > TimeSpan.FromSeconds(60)) break;
                 Thread.Sleep(aimInsideSave ? 1 : 5);
             }
