@@ -74,7 +74,7 @@ public sealed class CoverageGatedTests : IDisposable
     }
 
     /// <summary>The synthetic benchmark with questions 30–39 answered by one group each (question q by group q mod 10): a held-out group meets uncovered questions.</summary>
-    private static PreferenceDataset Sparse()
+    internal static PreferenceDataset Sparse()
     {
         var dense = SyntheticBenchmark.Generate(new SyntheticSettings { Groups = 10, Questions = 40, Dimension = 8, Seed = 4 });
         var distributions = new Dictionary<(int, int), double[]>();

@@ -74,4 +74,14 @@ public sealed class PairedComparisonTests
     [InlineData(double.NaN, "NaN")]
     public void Differences_are_written_with_one_sign(double value, string expected) =>
         Assert.Equal(expected, PairedComparison.Signed(value));
+
+    [Theory]
+    [InlineData("0.6-val", true)]
+    [InlineData("0.6", false)]
+    [InlineData("0.6-swap", false)]
+    [InlineData("0.6-k5", false)]
+    [InlineData("0.6-k5-val", false)]
+    [InlineData("-val", false)]
+    public void Validation_rows_have_their_own_split_label(string split, bool validation) =>
+        Assert.Equal(validation, PairedComparison.IsValidationSplit(split));
 }

@@ -36,12 +36,15 @@ public sealed class ReproductionTests : IDisposable
         // (k = 0 with the methods defined without context, k = 2, 5, 39 with all; k = 40 leaves no query).
         Assert.Equal(["gpo", "gpo-prior", "gpo-residual", "group_mixture", "kernel_regression", "population_prior", "prior_residual", "ridge_probe", "tempered_prior", "uniform"],
             rows.Select(r => r.Method).Distinct().Order());
-        Assert.Equal(["0.4", "0.4-swap", "0.6", "0.6-k0", "0.6-k2", "0.6-k39", "0.6-k5", "0.6-swap"], rows.Select(r => r.Split).Distinct().Order());
+        // And the validation groups on the episodes that chose the checkpoints (F-val).
+        Assert.Equal(["0.4", "0.4-swap", "0.4-val", "0.6", "0.6-k0", "0.6-k2", "0.6-k39", "0.6-k5", "0.6-swap", "0.6-val"], rows.Select(r => r.Split).Distinct().Order());
         Assert.Equal(["gpo-prior", "gpo-residual", "group_mixture", "population_prior", "prior_residual", "tempered_prior", "uniform"],
             rows.Where(r => r.Split == "0.6-k0").Select(r => r.Method).Distinct().Order());
         // Every (method, split, seed, group, question) is scored against the prior on the same pairs, and the choice of GPO variant is the validation groups'.
         var paired = File.ReadAllLines(Path.Combine(output, "paired.csv"));
-        Assert.Equal(2 * 9, paired.Length - 1);
+        Assert.Equal(2 * 9, paired.Count(l => l.Contains(",population_prior,0.4,", StringComparison.Ordinal) || l.Contains(",population_prior,0.6,", StringComparison.Ordinal)));
+        Assert.Equal(2 * 9, paired.Count(l => l.Contains(",population_prior,0.4-val,", StringComparison.Ordinal) || l.Contains(",population_prior,0.6-val,", StringComparison.Ordinal)));
+        Assert.Equal(4 * 9, paired.Length - 1);
         Assert.Equal(2, paired.Count(l => l.EndsWith(",1", StringComparison.Ordinal)));
         Assert.True(File.Exists(Path.Combine(output, "diagnostics.csv")));
 
@@ -77,7 +80,8 @@ public sealed class ReproductionTests : IDisposable
         new Reproduction(Data, Options with { Fractions = [0.4], Seeds = [3], SweepContextQuestions = [] }).Run(output, Path.Combine(_folder, "work"));
         var split = GroupSplit.ByFraction(Data.Groups, 0.4, 3);
         var rows = PredictionTable.Read(PredictionTable.Locate(output));
-        Assert.Equal(split.MetaTest.Order(), rows.Select(r => r.Group).Distinct().Order());
+        Assert.Equal(split.MetaTest.Order(), rows.Where(r => r.Split != "0.4-val").Select(r => r.Group).Distinct().Order());
+        Assert.Equal(split.Validation.Order(), rows.Where(r => r.Split == "0.4-val").Select(r => r.Group).Distinct().Order());
         foreach (var question in PredictionTable.Questions(rows))
         {
             Assert.Equal(1.0, question.Predicted.Sum(), 5);

@@ -119,7 +119,9 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
 
                 // Evaluation rows and run outcomes are kept per split and seed in the work folder: a rerun skips what is done.
                 var unitFile = Path.Combine(workFolder, dataset.Name, label + ".predictions.csv.gz");
-                if (ReadUnit(unitFile, methodNames, unitFolders) is { } cached)
+                var validationLabel = ValidationLabel(fraction);
+                var earlier = ReadUnit(unitFile, methodNames, unitFolders);
+                if (earlier is { } cached && (split.Validation.Count == 0 || cached.Rows.Any(r => r.Split == validationLabel)))
                 {
                     progress?.Invoke(new ReproductionProgress("evaluate", $"{dataset.Name} {label}: done earlier ({Path.GetFileName(unitFile)})"));
                     foreach (var (trainer, folder) in trainers)
@@ -149,21 +151,11 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 methods.AddRange(baselines);
                 var unitRows = new List<PredictionRow>();
                 cancellation.ThrowIfCancellationRequested();
-                progress?.Invoke(new ReproductionProgress("evaluate", $"{dataset.Name} {label}: k = {options.ContextQuestions}"));
-                unitRows.AddRange(Evaluate([.. methods, .. options.ExtraMethods], split.MetaTest, options.ContextQuestions, seed, SplitLabel(fraction), population));
-                // The swap diagnostic: each held-out group's queries predicted from another held-out group's context answers.
-                unitRows.AddRange(Evaluate(methods, split.MetaTest, options.ContextQuestions, seed, SwapLabel(fraction), population, swap: true));
-                if (fraction == options.SweepFraction)
-                {
-                    foreach (var k in FeasibleSweep(split.MetaTest))
-                    {
-                        cancellation.ThrowIfCancellationRequested();
-                        progress?.Invoke(new ReproductionProgress("sweep", $"{dataset.Name} {label}: k = {k}"));
-                        // With no context, only methods defined without one take part (GPO's offset variants predict the prior).
-                        var sweepMethods = k == 0 ? methods.Where(DefinedWithoutContext).ToArray() : methods.ToArray();
-                        unitRows.AddRange(Evaluate(sweepMethods, split.MetaTest, k, seed, SweepLabel(fraction, k), population));
-                    }
-                }
+                // A unit evaluated before validation rows were recorded keeps its held-out rows (trained runs reused); only those are added.
+                unitRows.AddRange(earlier?.Rows ?? HeldOutRows(methods, split, fraction, seed, population, progress, cancellation));
+                // The validation groups on the episodes that selected the checkpoints (and gpo-gated's covered method).
+                if (split.Validation.Count > 0)
+                    unitRows.AddRange(Rows(methods, trainers[0].Trainer.ValidationEpisodes(), seed, validationLabel, (episode, q) => population.Covers(q, episode.Group)));
                 Directory.CreateDirectory(Path.GetDirectoryName(unitFile)!);
                 PredictionTable.Write(unitFile, unitRows);
                 WriteUnitRuns(UnitRunsFile(unitFile), unitRuns);
@@ -180,6 +172,28 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
         var report = ResultsReport.Regenerate(outputFolder);
         foreach (var note in report.Notes) progress?.Invoke(new ReproductionProgress("report", note));
         return new ReproductionResult(outputFolder, report.Summary, runs);
+    }
+
+    /// <summary>The held-out groups' rows of one unit: the main comparison (with the extra methods), the swap diagnostic and, at the sweep's fraction, the k-sweep.</summary>
+    private List<PredictionRow> HeldOutRows(List<IPreferencePredictor> methods, GroupSplit split, double fraction, int seed, TrainingPopulation population,
+        Action<ReproductionProgress>? progress, CancellationToken cancellation)
+    {
+        var label = $"{SplitLabel(fraction)}-seed{seed.ToString(CultureInfo.InvariantCulture)}";
+        var rows = new List<PredictionRow>();
+        progress?.Invoke(new ReproductionProgress("evaluate", $"{dataset.Name} {label}: k = {options.ContextQuestions}"));
+        rows.AddRange(Evaluate([.. methods, .. options.ExtraMethods], split.MetaTest, options.ContextQuestions, seed, SplitLabel(fraction), population));
+        // The swap diagnostic: each held-out group's queries predicted from another held-out group's context answers.
+        rows.AddRange(Evaluate(methods, split.MetaTest, options.ContextQuestions, seed, SwapLabel(fraction), population, swap: true));
+        if (fraction != options.SweepFraction) return rows;
+        foreach (var k in FeasibleSweep(split.MetaTest))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            progress?.Invoke(new ReproductionProgress("sweep", $"{dataset.Name} {label}: k = {k}"));
+            // With no context, only methods defined without one take part (GPO's offset variants predict the prior).
+            var sweepMethods = k == 0 ? methods.Where(DefinedWithoutContext).ToArray() : methods.ToArray();
+            rows.AddRange(Evaluate(sweepMethods, split.MetaTest, k, seed, SweepLabel(fraction, k), population));
+        }
+        return rows;
     }
 
     /// <summary>Whether a held-out group of <paramref name="split"/> has a question no training-side group (meta-train ∪ validation) answered.</summary>
@@ -270,6 +284,16 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
             : ContextDraw.For(dataset, groups, k, seed);
         var episodes = draws.Select(d => EpisodeFactory.Episode(dataset, d)).ToList();
         if (swap) episodes = Swapped(episodes, groups);
+        return Rows(methods, episodes, seed, splitLabel, population is null ? null : (_, q) => population.Covers(q));
+    }
+
+    /// <summary>The validation rows' split label, e.g. <c>0.6-val</c>.</summary>
+    public static string ValidationLabel(double fraction) => $"{SplitLabel(fraction)}-val";
+
+    /// <summary>Every method's predictions of every episode's queries as prediction rows; <paramref name="covered"/> gives a (episode, question) pair's covered flag.</summary>
+    private IEnumerable<PredictionRow> Rows(IReadOnlyList<IPreferencePredictor> methods, IReadOnlyList<Episode> episodes, int seed, string splitLabel,
+        Func<Episode, string, bool>? covered)
+    {
         foreach (var method in methods)
         {
             foreach (var episode in episodes)
@@ -279,8 +303,8 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 {
                     var query = episode.Queries[i];
                     var question = dataset.GetQuestion(query.QuestionId);
-                    bool? covered = population?.Covers(query.QuestionId);
-                    foreach (var row in PredictionTable.Rows(method.Name, splitLabel, seed, episode.Group, query.QuestionId, predicted[i], query.Distribution!, question.Ordinals, covered))
+                    bool? isCovered = covered?.Invoke(episode, query.QuestionId);
+                    foreach (var row in PredictionTable.Rows(method.Name, splitLabel, seed, episode.Group, query.QuestionId, predicted[i], query.Distribution!, question.Ordinals, isCovered))
                         yield return row;
                 }
             }

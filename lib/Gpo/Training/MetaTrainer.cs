@@ -310,8 +310,11 @@ public sealed class MetaTrainer
         return validation.Count > 0 ? Score(predictor, validation) : double.NaN;
     }
 
-    /// <summary>The validation groups' episodes: k context questions (one draw for all when they share their questions), the rest as queries.</summary>
-    private List<Episode> ValidationEpisodes()
+    /// <summary>
+    /// The validation groups' episodes that select this trainer's checkpoints: k context questions (one draw for all when they
+    /// share their questions), the rest as queries. The same for every variant of one split and seed.
+    /// </summary>
+    public List<Episode> ValidationEpisodes()
     {
         if (_split.Validation.Count == 0) return [];
         var seed = SeededRandom.DeriveSeed(_options.Seed, "validation");
