@@ -31,12 +31,16 @@ internal sealed class ReproduceCommand : ICliCommand
         var modelFolder = new Option<string?>("--model") { Description = "Encoder folder (default: env GPO_MODEL, then the `gpo models fetch` folder; fetched when missing)." };
         var template = new Option<string>("--template") { Description = "Token-text template.", DefaultValueFactory = _ => EmbeddingTemplate.Compact.Name };
         var center = new Option<bool>("--center") { Description = "Centre each question's option features." };
+        var selectionGroups = new Option<int>("--selection-groups")
+        {
+            Description = "Nested selection: training-side groups per split, besides the validation groups, that neither train nor choose checkpoints and choose the GPO variant and gpo-gated's covered method (default 0: the validation groups choose; use a --work folder of its own).",
+        }.AtLeast(0);
         var variants = new Option<string[]>("--variants") { Description = "GPO variants to meta-train: gpo, gpo-prior, gpo-groups, gpo-residual, gpo-mix (repeatable; default gpo gpo-prior gpo-residual)." };
         model.AddTo(command);
         var llm = new LlmOptions();
         llm.AddTo(command, withParallel: true);
         device.AddTo(command);
-        foreach (var option in new Option[] { dataRoot, datasets, output, work, seeds, fractions, k, quick, modelFolder, template, center, variants }) command.Options.Add(option);
+        foreach (var option in new Option[] { dataRoot, datasets, output, work, seeds, fractions, k, quick, modelFolder, template, center, variants, selectionGroups }) command.Options.Add(option);
 
         command.SetAction((parseResult, cancellation) => Task.FromResult(Terminal.Guard("reproduce", () =>
         {
@@ -57,6 +61,7 @@ internal sealed class ReproduceCommand : ICliCommand
                 Seeds = parseResult.GetValue(seeds) is { Length: > 0 } s ? s : isQuick ? [0] : [0, 1, 2],
                 Fractions = parseResult.GetValue(fractions) is { Length: > 0 } f ? f : [0.4, 0.6, 0.8],
                 ContextQuestions = parseResult.GetValue(k),
+                SelectionGroups = parseResult.GetValue(selectionGroups),
                 SweepContextQuestions = isQuick ? [0, 1, 5, 20, 50] : new ReproductionOptions().SweepContextQuestions,
                 Training = training,
                 Model = model.Config(parseResult),

@@ -25,6 +25,43 @@ public class GroupSplitTests
         Assert.Equal(groups.Order(), all.Order());
     }
 
+    [Theory]
+    [InlineData(14, 0.4, 1)]
+    [InlineData(14, 0.6, 1)]
+    [InlineData(22, 0.6, 2)]
+    public void Selection_groups_come_from_the_meta_train_side_and_leave_the_validation_groups_as_they_were(int groupCount, double fraction, int selection)
+    {
+        var groups = Enumerable.Range(0, groupCount).Select(i => $"g{i:00}").ToList();
+        var plain = GroupSplit.ByFraction(groups, fraction, seed: 5);
+        var nested = GroupSplit.ByFraction(groups, fraction, seed: 5, selectionCount: selection);
+        Assert.Empty(plain.Selection);
+        Assert.Equal(plain.Validation, nested.Validation);
+        Assert.Equal(plain.MetaTest, nested.MetaTest);
+        // The last meta-train groups of the plain split become the selection groups; the training side is the same groups.
+        Assert.Equal(plain.MetaTrain.Skip(plain.MetaTrain.Count - selection), nested.Selection);
+        Assert.Equal(plain.MetaTrain.Take(plain.MetaTrain.Count - selection), nested.MetaTrain);
+        Assert.Equal(plain.TrainingSide.Order(), nested.TrainingSide.Order());
+        Assert.Equal($"{plain.Name}-select-{selection}", nested.Name);
+        var none = GroupSplit.ByFraction(groups, fraction, seed: 5, selectionCount: 0);
+        Assert.Equal(plain.Name, none.Name);
+        Assert.Equal(plain.MetaTrain, none.MetaTrain);
+        Assert.Equal(plain.Validation, none.Validation);
+        Assert.Equal(plain.MetaTest, none.MetaTest);
+        Assert.Empty(none.Selection);
+    }
+
+    [Fact]
+    public void Selection_groups_need_validation_groups_and_a_meta_train_group_left()
+    {
+        Assert.Throws<ArgumentException>(() => GroupSplit.ByFraction(TwentyTwo, 0.6, 3, validationCount: 0, selectionCount: 1));
+        // 0.4 of 14 is 5 training-side groups: 1 validation + 4 selection would leave none to train.
+        var fourteen = TwentyTwo.Take(14).ToList();
+        var error = Assert.Throws<ArgumentException>(() => GroupSplit.ByFraction(fourteen, 0.4, 3, selectionCount: 4));
+        Assert.Contains("1 validation and 4 selection groups would leave no meta-train group of 5", error.Message, StringComparison.Ordinal);
+        Assert.Equal(3, GroupSplit.ByFraction(fourteen, 0.4, 3, selectionCount: 1).MetaTrain.Count);
+        Assert.Throws<ArgumentException>(() => GroupSplit.ByFraction(fourteen, 0.4, 3, selectionCount: -1));
+    }
+
     [Fact]
     public void Splits_are_deterministic_by_seed_and_differ_across_seeds()
     {

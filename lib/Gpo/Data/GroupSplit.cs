@@ -9,6 +9,15 @@ namespace Gpo.Data;
 /// </summary>
 public sealed record GroupSplit(string Name, double MetaTrainFraction, int Seed, IReadOnlyList<string> MetaTrain, IReadOnlyList<string> Validation, IReadOnlyList<string> MetaTest)
 {
+    /// <summary>
+    /// Selection groups (nested selection; empty by default): training-side groups that neither train nor choose checkpoints,
+    /// kept to choose between trained variants, so that choice is not made on the episodes that chose their checkpoints.
+    /// </summary>
+    public IReadOnlyList<string> Selection { get; init; } = [];
+
+    /// <summary>Every training-side group — meta-train, validation and selection — whose answers form the population.</summary>
+    public IEnumerable<string> TrainingSide => MetaTrain.Concat(Validation).Concat(Selection);
+
     /// <summary>GPO's seed-0 GlobalOpinionQA split, by fraction 0.4/0.6/0.8.</summary>
     public const string GpoSeed0 = "gpo-seed0";
 
@@ -21,9 +30,11 @@ public sealed record GroupSplit(string Name, double MetaTrainFraction, int Seed,
     /// <summary>
     /// A seeded random split: the groups are shuffled (stream "split"), the first ⌊fraction × n⌋ form the
     /// meta-train side and the rest meta-test; the last <paramref name="validationCount"/> of the meta-train
-    /// side (default <see cref="DefaultValidationCount"/>) become validation groups.
+    /// side (default <see cref="DefaultValidationCount"/>) become validation groups, and the <paramref name="selectionCount"/>
+    /// before them selection groups (<see cref="Selection"/>; the name then ends in <c>-select-N</c>). Without selection
+    /// groups the split is the same as before they existed.
     /// </summary>
-    public static GroupSplit ByFraction(IReadOnlyList<string> groups, double metaTrainFraction, int seed, int? validationCount = null)
+    public static GroupSplit ByFraction(IReadOnlyList<string> groups, double metaTrainFraction, int seed, int? validationCount = null, int selectionCount = 0)
     {
         ArgumentNullException.ThrowIfNull(groups);
         if (!(metaTrainFraction > 0 && metaTrainFraction < 1)) throw new ArgumentOutOfRangeException(nameof(metaTrainFraction), "must be in (0, 1)");
@@ -34,7 +45,7 @@ public sealed record GroupSplit(string Name, double MetaTrainFraction, int Seed,
         var shuffled = SeededRandom.Shuffled(groups, SeededRandom.Create(seed, "split"));
         var trainSideGroups = shuffled.Take(trainSide).ToList();
         return Carve($"fraction-{metaTrainFraction.ToString(CultureInfo.InvariantCulture)}-seed-{seed}", metaTrainFraction, seed,
-            trainSideGroups, shuffled.Skip(trainSide).ToList(), validationCount);
+            trainSideGroups, shuffled.Skip(trainSide).ToList(), validationCount, selectionCount);
     }
 
     /// <summary>
@@ -60,12 +71,21 @@ public sealed record GroupSplit(string Name, double MetaTrainFraction, int Seed,
             shuffledTrain, groups.Where(g => !train.Contains(g)).ToList(), validationCount);
     }
 
-    private static GroupSplit Carve(string name, double fraction, int seed, List<string> trainSide, List<string> test, int? validationCount)
+    private static GroupSplit Carve(string name, double fraction, int seed, List<string> trainSide, List<string> test, int? validationCount, int selectionCount = 0)
     {
         int validation = validationCount ?? DefaultValidationCount(trainSide.Count);
         if (validation < 0 || validation >= trainSide.Count)
             throw new ArgumentException($"{validation} validation groups would leave no meta-train group of {trainSide.Count}");
-        return new GroupSplit(name, fraction, seed, trainSide.Take(trainSide.Count - validation).ToList(), trainSide.Skip(trainSide.Count - validation).ToList(), test);
+        if (selectionCount < 0 || (selectionCount > 0 && validation == 0) || validation + selectionCount >= trainSide.Count)
+            throw new ArgumentException(selectionCount < 0 ? "the number of selection groups must be 0 or more"
+                : validation == 0 ? "selection groups need validation groups to choose the checkpoints"
+                : $"{validation} validation and {selectionCount} selection groups would leave no meta-train group of {trainSide.Count}");
+        var metaTrain = trainSide.Count - validation - selectionCount;
+        return new GroupSplit(selectionCount == 0 ? name : $"{name}-select-{selectionCount}", fraction, seed, trainSide.Take(metaTrain).ToList(),
+            trainSide.Skip(trainSide.Count - validation).ToList(), test)
+        {
+            Selection = trainSide.Skip(metaTrain).Take(selectionCount).ToList(),
+        };
     }
 }
 

@@ -32,18 +32,25 @@ public static class PairedComparison
     public static bool IsMainSplit(string split) => !split.Contains('-', StringComparison.Ordinal);
 
     /// <summary>Whether a split label holds the validation groups' rows of a main split (e.g. <c>0.6-val</c>, <see cref="Reproduction.ValidationLabel"/>).</summary>
-    public static bool IsValidationSplit(string split) => split.Length > 4 && split.EndsWith("-val", StringComparison.Ordinal) && IsMainSplit(split[..^4]);
+    public static bool IsValidationSplit(string split) => IsMainSplitWith(split, "-val");
+
+    /// <summary>Whether a split label holds the selection groups' rows of a main split under nested selection (e.g. <c>0.6-sel</c>, <see cref="Reproduction.SelectionLabel"/>).</summary>
+    public static bool IsSelectionSplit(string split) => IsMainSplitWith(split, "-sel");
+
+    private static bool IsMainSplitWith(string split, string suffix) =>
+        split.Length > suffix.Length && split.EndsWith(suffix, StringComparison.Ordinal) && IsMainSplit(split[..^suffix.Length]);
 
     /// <summary>
     /// Paired comparisons with <see cref="Reference"/> for every method and main split (and the covered/uncovered subsets where
-    /// recorded), and the same on the validation groups' rows (<see cref="IsValidationSplit"/>) where they were recorded.
+    /// recorded), and the same on the validation groups' rows (<see cref="IsValidationSplit"/>) and, under nested selection, the
+    /// selection groups' (<see cref="IsSelectionSplit"/>) where they were recorded.
     /// </summary>
     public static List<PairedRow> Compare(IReadOnlyList<ScoredQuestion> questions, AlignmentMetric metric, int bootstrapSamples = 1000, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(questions);
         ArgumentNullException.ThrowIfNull(metric);
         var rows = new List<PairedRow>();
-        foreach (var split in questions.Select(q => q.Split).Where(s => IsMainSplit(s) || IsValidationSplit(s)).Distinct().Order(StringComparer.Ordinal))
+        foreach (var split in questions.Select(q => q.Split).Where(s => IsMainSplit(s) || IsValidationSplit(s) || IsSelectionSplit(s)).Distinct().Order(StringComparer.Ordinal))
         {
             var reference = Scores(questions.Where(q => q.Split == split && q.Method == Reference), metric);
             if (reference.Count == 0) continue;
@@ -200,7 +207,7 @@ public static class PairedComparison
             }));
         var markdown = new StringBuilder();
         markdown.Append("## Paired with the population prior\n\n")
-            .Append("method − population_prior on the same (seed, group, question) pairs: mean over seeds [95% bootstrap interval, questions resampled]; seeds better / seeds. ★ = the GPO variant chosen by the validation groups. Split F-val: the validation groups, on the episodes that chose the checkpoints, ★ and gpo-gated's covered method (not a test: trained variants were selected on them).\n\n")
+            .Append("method − population_prior on the same (seed, group, question) pairs: mean over seeds [95% bootstrap interval, questions resampled]; seeds better / seeds. ★ = the GPO variant chosen by the validation groups. Split F-val: the validation groups, on the episodes that chose the checkpoints (and, unless there are selection groups, ★ and gpo-gated's covered method; not a test: trained variants were selected on them); F-sel: the selection groups of nested selection, which chose ★ and gpo-gated's covered method.\n\n")
             .Append("| method | split | subset | method | prior | difference | seeds better |\n|---|---|---|---|---|---|---|\n");
         foreach (var r in paired)
         {

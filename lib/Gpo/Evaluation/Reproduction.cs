@@ -56,6 +56,14 @@ public sealed record ReproductionOptions
     /// already finished are evaluated again (their trained runs are reused).
     /// </summary>
     public bool Gated { get; init; } = true;
+
+    /// <summary>
+    /// Selection groups per split (nested selection; 0: off, the protocol as before). They are carved from the meta-train side
+    /// beside the validation groups (<see cref="GroupSplit.Selection"/>), neither train nor choose checkpoints, and choose the
+    /// GPO variant (★) and <c>gpo-gated</c>'s covered method, so that choice is not made on the episodes that chose the
+    /// trained variants' checkpoints. Use a work folder of its own: the splits differ.
+    /// </summary>
+    public int SelectionGroups { get; init; }
 }
 
 /// <summary>One message of a reproduction's progress.</summary>
@@ -95,16 +103,17 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
         var runs = new List<TrainingResult>();
         var started = DateTime.UtcNow;
         var plain = options.Variants.ToList().IndexOf(PopulationInputs.None);
-        var gate = options.Gated && plain >= 0 && options.Fractions.Any(f => options.Seeds.Any(s => HasUncoveredPairs(GroupSplit.ByFraction(dataset.Groups, f, s))));
+        var gate = options.Gated && plain >= 0 && options.Fractions.Any(f => options.Seeds.Any(s => HasUncoveredPairs(GroupSplit.ByFraction(dataset.Groups, f, s, selectionCount: options.SelectionGroups))));
 
         foreach (var fraction in options.Fractions)
         {
             foreach (var seed in options.Seeds)
             {
                 var label = $"{SplitLabel(fraction)}-seed{seed.ToString(CultureInfo.InvariantCulture)}";
-                var split = GroupSplit.ByFraction(dataset.Groups, fraction, seed);
-                progress?.Invoke(new ReproductionProgress("train", $"{dataset.Name} {label}: meta-train {split.MetaTrain.Count}, validation {split.Validation.Count}, meta-test {split.MetaTest.Count} groups"));
-                var population = TrainingPopulation.FromDataset(dataset, split.MetaTrain.Concat(split.Validation));
+                var split = GroupSplit.ByFraction(dataset.Groups, fraction, seed, selectionCount: options.SelectionGroups);
+                var selection = split.Selection.Count > 0 ? $", selection {split.Selection.Count}" : "";
+                progress?.Invoke(new ReproductionProgress("train", $"{dataset.Name} {label}: meta-train {split.MetaTrain.Count}, validation {split.Validation.Count}{selection}, meta-test {split.MetaTest.Count} groups"));
+                var population = TrainingPopulation.FromDataset(dataset, split.TrainingSide);
                 var trainers = options.Variants.Select(variant =>
                 {
                     var trainer = new MetaTrainer(dataset, split, config, options.Training with { Seed = seed, Population = variant }, device);
@@ -120,8 +129,10 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 // Evaluation rows and run outcomes are kept per split and seed in the work folder: a rerun skips what is done.
                 var unitFile = Path.Combine(workFolder, dataset.Name, label + ".predictions.csv.gz");
                 var validationLabel = ValidationLabel(fraction);
+                var selectionLabel = SelectionLabel(fraction);
                 var earlier = ReadUnit(unitFile, methodNames, unitFolders);
-                if (earlier is { } cached && (split.Validation.Count == 0 || cached.Rows.Any(r => r.Split == validationLabel)))
+                if (earlier is { } cached && (split.Validation.Count == 0 || cached.Rows.Any(r => r.Split == validationLabel))
+                    && (split.Selection.Count == 0 || cached.Rows.Any(r => r.Split == selectionLabel)))
                 {
                     progress?.Invoke(new ReproductionProgress("evaluate", $"{dataset.Name} {label}: done earlier ({Path.GetFileName(unitFile)})"));
                     foreach (var (trainer, folder) in trainers)
@@ -136,9 +147,10 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 {
                     var run = new RunFolder(Path.Combine(workFolder, dataset.Name, folder));
                     var result = trainer.Train(run, p => progress?.Invoke(new ReproductionProgress("train", folder, p)), cancellation, describe);
-                    unitRuns.Add(result);
                     CopyRunRecord(run, Path.Combine(outputFolder, "runs", folder));
-                    methods.Add(trainer.Predictor(GpoCheckpoint.Load<float>(run.BestCheckpoint)));
+                    var trained = trainer.Predictor(GpoCheckpoint.Load<float>(run.BestCheckpoint));
+                    unitRuns.Add(split.Selection.Count > 0 ? result with { SelectionScore = trainer.SelectionScore(trained) } : result);
+                    methods.Add(trained);
                 }
                 if (gatedFolder is not null)
                 {
@@ -156,6 +168,9 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 // The validation groups on the episodes that selected the checkpoints (and gpo-gated's covered method).
                 if (split.Validation.Count > 0)
                     unitRows.AddRange(Rows(methods, trainers[0].Trainer.ValidationEpisodes(), seed, validationLabel, (episode, q) => population.Covers(q, episode.Group)));
+                // Nested selection: the selection groups, on the episodes that chose ★ and gpo-gated's covered method.
+                if (split.Selection.Count > 0)
+                    unitRows.AddRange(Rows(methods, trainers[0].Trainer.SelectionEpisodes(), seed, selectionLabel, (episode, q) => population.Covers(q, episode.Group)));
                 Directory.CreateDirectory(Path.GetDirectoryName(unitFile)!);
                 PredictionTable.Write(unitFile, unitRows);
                 WriteUnitRuns(UnitRunsFile(unitFile), unitRuns);
@@ -200,7 +215,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
     public bool HasUncoveredPairs(GroupSplit split)
     {
         ArgumentNullException.ThrowIfNull(split);
-        var population = TrainingPopulation.FromDataset(dataset, split.MetaTrain.Concat(split.Validation));
+        var population = TrainingPopulation.FromDataset(dataset, split.TrainingSide);
         return split.MetaTest.Any(g => dataset.QuestionIdsOf(g).Any(q => !population.Covers(q)));
     }
 
@@ -217,7 +232,8 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
     /// The coverage-gated GPO of one split: the paper's module on uncovered pairs, and on covered pairs the population method — the
     /// population prior, <c>group_mixture</c>, <c>prior_residual</c> or <c>imputed_mixture</c> (<see cref="GatedCoveredCandidates"/>, those
     /// among <paramref name="baselines"/>) — whose gated predictor
-    /// scores best on the validation groups (ties: the earlier candidate). Its record carries that score and names the chosen pair.
+    /// scores best on the validation groups, or on the selection groups where the split has them (ties: the earlier candidate).
+    /// Its record carries the validation score (and the selection score when nested) and names the chosen pair.
     /// </summary>
     /// <remarks>
     /// Trained offset variants (<c>gpo-residual</c>) are not candidates: their checkpoint was chosen as the best of many on these same
@@ -237,12 +253,14 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
         var bestScore = double.NaN;
         foreach (var candidate in candidates)
         {
+            // The selection groups choose where the split has them (nested selection), else the validation groups.
             var gated = new CoverageGatedPredictor(GatedName, candidate, plain, population);
-            var score = plainTrainer.ValidationScore(gated);
+            var score = plainTrainer.SelectionScore(gated);
             if (best is null || score > bestScore) (best, bestScore) = (gated, score);
         }
-        return (best!, new TrainingResult(new RunFolder(folder), plainRun.BestStep, bestScore, plainRun.SelectionMetric, 0, Resumed: false, plainRun.LastStep,
-            GatedComposition(best!.Covered.Name, plain.Name)));
+        var nested = plainTrainer.Split.Selection.Count > 0;
+        return (best!, new TrainingResult(new RunFolder(folder), plainRun.BestStep, nested ? plainTrainer.ValidationScore(best!) : bestScore, plainRun.SelectionMetric, 0,
+            Resumed: false, plainRun.LastStep, GatedComposition(best!.Covered.Name, plain.Name)) { SelectionScore = nested ? bestScore : null });
     }
 
     /// <summary>The swap diagnostic's label, e.g. <c>0.6-swap</c>.</summary>
@@ -289,6 +307,9 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
 
     /// <summary>The validation rows' split label, e.g. <c>0.6-val</c>.</summary>
     public static string ValidationLabel(double fraction) => $"{SplitLabel(fraction)}-val";
+
+    /// <summary>The selection rows' split label (nested selection), e.g. <c>0.6-sel</c>.</summary>
+    public static string SelectionLabel(double fraction) => $"{SplitLabel(fraction)}-sel";
 
     /// <summary>Every method's predictions of every episode's queries as prediction rows; <paramref name="covered"/> gives a (episode, question) pair's covered flag.</summary>
     private IEnumerable<PredictionRow> Rows(IReadOnlyList<IPreferencePredictor> methods, IReadOnlyList<Episode> episodes, int seed, string splitLabel,
@@ -352,6 +373,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
             ["last_step"] = r.LastStep,
             ["metric"] = r.SelectionMetric,
             ["composition"] = r.Composition,
+            ["selection_score"] = r.SelectionScore is { } selection && double.IsFinite(selection) ? selection : null,
         })]).ToJsonString() + "\n");
 
     /// <summary>
@@ -376,7 +398,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
             {
                 runs.Add(new TrainingResult(new RunFolder(folder), entry["best_step"]!.GetValue<int>(), entry["best_score"]?.GetValue<double>() ?? double.NaN,
                     entry["metric"]!.GetValue<string>(), entry["seconds"]!.GetValue<double>(), Resumed: true, entry["last_step"]!.GetValue<int>(),
-                    entry["composition"]?.GetValue<string>()));
+                    entry["composition"]?.GetValue<string>()) { SelectionScore = entry["selection_score"]?.GetValue<double>() });
                 continue;
             }
             var state = Path.Combine(folder, "state.json");
@@ -394,6 +416,22 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
         Directory.CreateDirectory(destination);
         foreach (var file in new[] { run.ConfigFile, run.MetricsFile, run.StateFile })
             if (File.Exists(file)) AtomicFile.WriteAllBytes(Path.Combine(destination, Path.GetFileName(file)), File.ReadAllBytes(file));
+    }
+
+    /// <summary>A run's manifest record; <c>selection_score</c> (what ★ compares under nested selection) only where there is one.</summary>
+    private static JsonNode RunRecord(TrainingResult r)
+    {
+        var record = new JsonObject
+        {
+            ["run"] = Path.GetFileName(r.Run.Path),
+            ["best_step"] = r.BestStep,
+            ["best_validation_score"] = double.IsFinite(r.BestScore) ? r.BestScore : null,
+            ["last_step"] = r.LastStep,
+            ["training_seconds"] = Math.Round(r.Seconds, 1),
+            ["composition"] = r.Composition,
+        };
+        if (r.SelectionScore is { } selection && double.IsFinite(selection)) record["selection_score"] = selection;
+        return record;
     }
 
     private void WriteManifest(string path, GpoConfig config, IReadOnlyList<TrainingResult> runs, DateTime started, JsonObject? describe)
@@ -416,15 +454,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
             ["selection_metric"] = MetaTrainer.SelectionMetricFor(dataset).Name,
             ["context_questions"] = options.ContextQuestions,
             ["sweep_split"] = SplitLabel(options.SweepFraction),
-            ["runs"] = new JsonArray([.. runs.Select(r => (JsonNode)new JsonObject
-            {
-                ["run"] = Path.GetFileName(r.Run.Path),
-                ["best_step"] = r.BestStep,
-                ["best_validation_score"] = double.IsFinite(r.BestScore) ? r.BestScore : null,
-                ["last_step"] = r.LastStep,
-                ["training_seconds"] = Math.Round(r.Seconds, 1),
-                ["composition"] = r.Composition,
-            })]),
+            ["runs"] = new JsonArray([.. runs.Select(RunRecord)]),
             ["started_utc"] = started.ToString("O", CultureInfo.InvariantCulture),
             ["finished_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
             ["machine"] = $"{Environment.ProcessorCount} cores, {GpoInfo.SimdDescription}, .NET {Environment.Version}",

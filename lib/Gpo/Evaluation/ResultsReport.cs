@@ -77,7 +77,8 @@ public static class ResultsReport
 
     /// <summary>
     /// Per main split, the GPO variant whose runs scored best on the validation groups (mean over seeds of each run's best
-    /// validation score, from the manifest) — never chosen by test groups. A run folder <c>F-seedS</c> is <c>gpo</c>;
+    /// validation score, from the manifest) — never chosen by test groups; under nested selection, on the selection groups
+    /// (each run's <c>selection_score</c>), which did not choose the checkpoints. A run folder <c>F-seedS</c> is <c>gpo</c>;
     /// <c>F-seedS-NAME</c> is the variant NAME.
     /// </summary>
     public static Dictionary<string, string> SelectedByValidation(JsonObject manifest)
@@ -87,7 +88,7 @@ public static class ResultsReport
         foreach (var run in manifest["runs"]?.AsArray() ?? [])
         {
             var name = run?["run"]?.GetValue<string>();
-            var score = run?["best_validation_score"]?.GetValue<double>();
+            var score = run?["selection_score"]?.GetValue<double>() ?? run?["best_validation_score"]?.GetValue<double>();
             if (name is null || score is null) continue;
             var seedAt = name.IndexOf("-seed", StringComparison.Ordinal);
             if (seedAt < 0) continue;

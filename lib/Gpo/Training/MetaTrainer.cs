@@ -18,7 +18,11 @@ public sealed record TrainingProgress(
 /// <param name="Composition">For a method composed of trained runs and baselines rather than trained itself (the reproduction's
 /// <c>gpo-gated</c>): which methods it joins, e.g. <c>covered: prior_residual; uncovered: gpo</c>; null for a trained run.</param>
 public sealed record TrainingResult(RunFolder Run, int BestStep, double BestScore, string SelectionMetric, double Seconds, bool Resumed, int LastStep = 0,
-    string? Composition = null);
+    string? Composition = null)
+{
+    /// <summary>The score on the selection groups of a nested-selection split (<see cref="GroupSplit.Selection"/>), which ★ compares; null without them.</summary>
+    public double? SelectionScore { get; init; }
+}
 
 /// <summary>
 /// Meta-trains GPO (spec gpo.md §4): every step puts all meta-train groups in the batch with freshly drawn
@@ -70,8 +74,8 @@ public sealed class MetaTrainer
         _metric = SelectionMetricFor(dataset);
         if (options.Population is not (PopulationInputs.None or PopulationInputs.Mix))
         {
-            // The population: every training-side group (meta-train and validation); a group never sees itself in it.
-            _population = TrainingPopulation.FromDataset(dataset, split.MetaTrain.Concat(split.Validation));
+            // The population: every training-side group (meta-train, validation, selection); a group never sees itself in it.
+            _population = TrainingPopulation.FromDataset(dataset, split.TrainingSide);
             var slots = options.Population == PopulationInputs.Groups ? Math.Max(0, _population.Groups.Count - 1) : 0;
             _inputs = new GpoInputs(features.Dimension, Population: true, PopulationSlots: slots, PriorOffset: true,
                 OffsetBase: options.Population == PopulationInputs.Residual ? GpoInputs.PriorResidualBase : GpoInputs.PopulationPriorBase);
@@ -87,6 +91,9 @@ public sealed class MetaTrainer
 
     /// <summary>The checkpoint metadata entry that lists the training-side groups a population model reads (a JSON array).</summary>
     public const string PopulationGroupsKey = "population_groups";
+
+    /// <summary>The split this trainer trains on.</summary>
+    public GroupSplit Split => _split;
 
     /// <summary>What the trained model reads for each token.</summary>
     public GpoInputs Inputs => _inputs;
@@ -130,33 +137,39 @@ public sealed class MetaTrainer
     }
 
     /// <summary>The run's configuration as saved in config.json: enough to rerun it.</summary>
-    public JsonObject DescribeRun() => new()
+    public JsonObject DescribeRun()
     {
-        ["format"] = "gpo-run/1",
-        ["dataset"] = new JsonObject
+        var run = new JsonObject
         {
-            ["name"] = _dataset.Name,
-            ["format"] = _dataset.Provenance.Format,
-            ["version"] = _dataset.Provenance.Version,
-            ["groups"] = _dataset.Groups.Count,
-            ["questions"] = _dataset.Questions.Count,
-            ["features_dimension"] = _dataset.Features!.Dimension,
-        },
-        ["split"] = new JsonObject
-        {
-            ["name"] = _split.Name,
-            ["meta_train_fraction"] = _split.MetaTrainFraction,
-            ["seed"] = _split.Seed,
-            ["meta_train"] = new JsonArray([.. _split.MetaTrain.Select(g => (JsonNode)g)]),
-            ["validation"] = new JsonArray([.. _split.Validation.Select(g => (JsonNode)g)]),
-            ["meta_test"] = new JsonArray([.. _split.MetaTest.Select(g => (JsonNode)g)]),
-        },
-        ["model"] = JsonSerializer.SerializeToNode(_config),
-        ["inputs"] = JsonSerializer.SerializeToNode(_inputs),
-        ["method"] = MethodName,
-        ["training"] = JsonSerializer.SerializeToNode(_options),
-        ["selection_metric"] = _metric.Name,
-    };
+            ["format"] = "gpo-run/1",
+            ["dataset"] = new JsonObject
+            {
+                ["name"] = _dataset.Name,
+                ["format"] = _dataset.Provenance.Format,
+                ["version"] = _dataset.Provenance.Version,
+                ["groups"] = _dataset.Groups.Count,
+                ["questions"] = _dataset.Questions.Count,
+                ["features_dimension"] = _dataset.Features!.Dimension,
+            },
+            ["split"] = new JsonObject
+            {
+                ["name"] = _split.Name,
+                ["meta_train_fraction"] = _split.MetaTrainFraction,
+                ["seed"] = _split.Seed,
+                ["meta_train"] = new JsonArray([.. _split.MetaTrain.Select(g => (JsonNode)g)]),
+                ["validation"] = new JsonArray([.. _split.Validation.Select(g => (JsonNode)g)]),
+                ["meta_test"] = new JsonArray([.. _split.MetaTest.Select(g => (JsonNode)g)]),
+            },
+            ["model"] = JsonSerializer.SerializeToNode(_config),
+            ["inputs"] = JsonSerializer.SerializeToNode(_inputs),
+            ["method"] = MethodName,
+            ["training"] = JsonSerializer.SerializeToNode(_options),
+            ["selection_metric"] = _metric.Name,
+        };
+        // Only a nested-selection split names its selection groups, so other runs' configs stay as they were.
+        if (_split.Selection.Count > 0) run["split"]!["selection"] = new JsonArray([.. _split.Selection.Select(g => (JsonNode)g)]);
+        return run;
+    }
 
     /// <summary>Trains into <paramref name="run"/>, resuming from its last checkpoint when it has one.</summary>
     /// <param name="run">The run folder.</param>
@@ -320,6 +333,25 @@ public sealed class MetaTrainer
         var seed = SeededRandom.DeriveSeed(_options.Seed, "validation");
         var draws = ContextDraw.For(_dataset, _split.Validation, _options.ValidationContextQuestions, seed);
         return draws.Select(d => EpisodeFactory.Episode(_dataset, d)).ToList();
+    }
+
+    /// <summary>
+    /// The episodes that choose between variants: the selection groups' (k context questions, drawn with their own seed
+    /// stream, the rest as queries) when the split has any (nested selection), else <see cref="ValidationEpisodes"/>.
+    /// </summary>
+    public List<Episode> SelectionEpisodes()
+    {
+        if (_split.Selection.Count == 0) return ValidationEpisodes();
+        var draws = ContextDraw.For(_dataset, _split.Selection, _options.ValidationContextQuestions, SeededRandom.DeriveSeed(_options.Seed, "selection"));
+        return draws.Select(d => EpisodeFactory.Episode(_dataset, d)).ToList();
+    }
+
+    /// <summary><paramref name="predictor"/>'s mean selection metric on <see cref="SelectionEpisodes"/> (NaN without them).</summary>
+    public double SelectionScore(IPreferencePredictor predictor)
+    {
+        ArgumentNullException.ThrowIfNull(predictor);
+        var episodes = SelectionEpisodes();
+        return episodes.Count > 0 ? Score(predictor, episodes) : double.NaN;
     }
 
     /// <summary>Mean of the selection metric over all validation (group, query question) pairs.</summary>
