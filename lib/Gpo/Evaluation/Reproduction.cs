@@ -165,7 +165,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 cancellation.ThrowIfCancellationRequested();
                 // A unit evaluated before validation rows were recorded keeps its held-out rows (trained runs reused); only those are added.
                 unitRows.AddRange(earlier?.Rows ?? HeldOutRows(methods, split, fraction, seed, population, progress, cancellation));
-                // The validation groups on the episodes that selected the checkpoints (and gpo-gated's covered method).
+                // The validation groups on the episodes that chose the checkpoints (and, without selection groups, ★ and gpo-gated's covered method).
                 if (split.Validation.Count > 0)
                     unitRows.AddRange(Rows(methods, trainers[0].Trainer.ValidationEpisodes(), seed, validationLabel, (episode, q) => population.Covers(q, episode.Group)));
                 // Nested selection: the selection groups, on the episodes that chose ★ and gpo-gated's covered method.
@@ -211,7 +211,7 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
         return rows;
     }
 
-    /// <summary>Whether a held-out group of <paramref name="split"/> has a question no training-side group (meta-train ∪ validation) answered.</summary>
+    /// <summary>Whether a held-out group of <paramref name="split"/> has a question no training-side group (<see cref="GroupSplit.TrainingSide"/>) answered.</summary>
     public bool HasUncoveredPairs(GroupSplit split)
     {
         ArgumentNullException.ThrowIfNull(split);
