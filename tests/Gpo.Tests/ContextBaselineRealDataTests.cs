@@ -47,7 +47,7 @@ public class ContextBaselineRealDataTests(ITestOutputHelper output)
                     _ => 0,
                 };
             output.WriteLine($"{preset} seed {seed} test groups [{string.Join(", ", split.MetaTest)}]: prior {means[0]:F4} " +
-                string.Join(", ", methods.Skip(1).Select((m, i) => $"{m.Name} {means[i + 1] - means[0]:+0.0000;-0.0000}")));
+                string.Join(", ", methods.Skip(1).Select((m, i) => $"{m.Name} {PairedComparison.Signed(means[i + 1] - means[0])}")));
             for (var i = 1; i < methods.Length; i++)
             {
                 if (!gains.TryGetValue(methods[i].Name, out var perSeed)) gains[methods[i].Name] = perSeed = new double[Seeds.Length];
@@ -55,7 +55,7 @@ public class ContextBaselineRealDataTests(ITestOutputHelper output)
             }
         }
         foreach (var (name, perSeed) in gains)
-            output.WriteLine($"{preset} fraction {fraction} k {k}: {name} − population_prior = {perSeed.Average():+0.0000;-0.0000} (seeds {string.Join(" ", perSeed.Select(g => g.ToString("+0.0000;-0.0000")))})");
+            output.WriteLine($"{preset} fraction {fraction} k {k}: {name} − population_prior = {PairedComparison.Signed(perSeed.Average())} (seeds {string.Join(" ", perSeed.Select(PairedComparison.Signed))})");
         return gains;
     }
 
