@@ -316,41 +316,34 @@ public sealed class MetaTrainer
     /// <paramref name="predictor"/>'s score on the validation groups: the selection metric's mean over the same episodes that select
     /// this trainer's checkpoints (NaN without validation groups).
     /// </summary>
-    public double ValidationScore(IPreferencePredictor predictor)
-    {
-        ArgumentNullException.ThrowIfNull(predictor);
-        var validation = ValidationEpisodes();
-        return validation.Count > 0 ? Score(predictor, validation) : double.NaN;
-    }
+    public double ValidationScore(IPreferencePredictor predictor) => ScoreOrNaN(predictor, ValidationEpisodes());
 
     /// <summary>
     /// The validation groups' episodes that select this trainer's checkpoints: k context questions (one draw for all when they
     /// share their questions), the rest as queries. The same for every variant of one split and seed.
     /// </summary>
-    public List<Episode> ValidationEpisodes()
-    {
-        if (_split.Validation.Count == 0) return [];
-        var seed = SeededRandom.DeriveSeed(_options.Seed, "validation");
-        var draws = ContextDraw.For(_dataset, _split.Validation, _options.ValidationContextQuestions, seed);
-        return draws.Select(d => EpisodeFactory.Episode(_dataset, d)).ToList();
-    }
+    public List<Episode> ValidationEpisodes() => Episodes(_split.Validation, "validation");
 
     /// <summary>
     /// The episodes that choose between variants: the selection groups' (k context questions, drawn with their own seed
     /// stream, the rest as queries) when the split has any (nested selection), else <see cref="ValidationEpisodes"/>.
     /// </summary>
-    public List<Episode> SelectionEpisodes()
+    public List<Episode> SelectionEpisodes() => _split.Selection.Count > 0 ? Episodes(_split.Selection, "selection") : ValidationEpisodes();
+
+    /// <summary><paramref name="predictor"/>'s mean selection metric on <see cref="SelectionEpisodes"/> (NaN without them).</summary>
+    public double SelectionScore(IPreferencePredictor predictor) => ScoreOrNaN(predictor, SelectionEpisodes());
+
+    /// <summary>The episodes of <paramref name="groups"/> with k = ValidationContextQuestions, drawn from the run seed's <paramref name="stream"/>.</summary>
+    private List<Episode> Episodes(IReadOnlyList<string> groups, string stream)
     {
-        if (_split.Selection.Count == 0) return ValidationEpisodes();
-        var draws = ContextDraw.For(_dataset, _split.Selection, _options.ValidationContextQuestions, SeededRandom.DeriveSeed(_options.Seed, "selection"));
+        if (groups.Count == 0) return [];
+        var draws = ContextDraw.For(_dataset, groups, _options.ValidationContextQuestions, SeededRandom.DeriveSeed(_options.Seed, stream));
         return draws.Select(d => EpisodeFactory.Episode(_dataset, d)).ToList();
     }
 
-    /// <summary><paramref name="predictor"/>'s mean selection metric on <see cref="SelectionEpisodes"/> (NaN without them).</summary>
-    public double SelectionScore(IPreferencePredictor predictor)
+    private double ScoreOrNaN(IPreferencePredictor predictor, IReadOnlyList<Episode> episodes)
     {
         ArgumentNullException.ThrowIfNull(predictor);
-        var episodes = SelectionEpisodes();
         return episodes.Count > 0 ? Score(predictor, episodes) : double.NaN;
     }
 
