@@ -164,13 +164,15 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
                 var unitRows = new List<PredictionRow>();
                 cancellation.ThrowIfCancellationRequested();
                 // A unit evaluated before validation rows were recorded keeps its held-out rows (trained runs reused); only those are added.
-                unitRows.AddRange(earlier?.Rows ?? HeldOutRows(methods, split, fraction, seed, population, progress, cancellation));
+                unitRows.AddRange(earlier?.Rows ?? HeldOutRows(methods, split, fraction, seed, label, population, progress, cancellation));
+                // Training-side groups are covered by the other training-side groups only.
+                bool CoveredByOthers(Episode episode, string question) => population.Covers(question, episode.Group);
                 // The validation groups on the episodes that chose the checkpoints (and, without selection groups, ★ and gpo-gated's covered method).
                 if (split.Validation.Count > 0)
-                    unitRows.AddRange(Rows(methods, trainers[0].Trainer.ValidationEpisodes(), seed, validationLabel, (episode, q) => population.Covers(q, episode.Group)));
+                    unitRows.AddRange(Rows(methods, trainers[0].Trainer.ValidationEpisodes(), seed, validationLabel, CoveredByOthers));
                 // Nested selection: the selection groups, on the episodes that chose ★ and gpo-gated's covered method.
                 if (split.Selection.Count > 0)
-                    unitRows.AddRange(Rows(methods, trainers[0].Trainer.SelectionEpisodes(), seed, selectionLabel, (episode, q) => population.Covers(q, episode.Group)));
+                    unitRows.AddRange(Rows(methods, trainers[0].Trainer.SelectionEpisodes(), seed, selectionLabel, CoveredByOthers));
                 Directory.CreateDirectory(Path.GetDirectoryName(unitFile)!);
                 PredictionTable.Write(unitFile, unitRows);
                 WriteUnitRuns(UnitRunsFile(unitFile), unitRuns);
@@ -190,10 +192,9 @@ public sealed class Reproduction(PreferenceDataset dataset, ReproductionOptions 
     }
 
     /// <summary>The held-out groups' rows of one unit: the main comparison (with the extra methods), the swap diagnostic and, at the sweep's fraction, the k-sweep.</summary>
-    private List<PredictionRow> HeldOutRows(List<IPreferencePredictor> methods, GroupSplit split, double fraction, int seed, TrainingPopulation population,
-        Action<ReproductionProgress>? progress, CancellationToken cancellation)
+    private List<PredictionRow> HeldOutRows(List<IPreferencePredictor> methods, GroupSplit split, double fraction, int seed, string label,
+        TrainingPopulation population, Action<ReproductionProgress>? progress, CancellationToken cancellation)
     {
-        var label = $"{SplitLabel(fraction)}-seed{seed.ToString(CultureInfo.InvariantCulture)}";
         var rows = new List<PredictionRow>();
         progress?.Invoke(new ReproductionProgress("evaluate", $"{dataset.Name} {label}: k = {options.ContextQuestions}"));
         rows.AddRange(Evaluate([.. methods, .. options.ExtraMethods], split.MetaTest, options.ContextQuestions, seed, SplitLabel(fraction), population));
